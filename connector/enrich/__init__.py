@@ -1,0 +1,1 @@
+"""Enrichment applied after normalization: address classes, GeoIP, Community ID."""

@@ -1,0 +1,149 @@
+"""What every format reader yields, and the guarded decompression they all read through."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from connector.sinks.base import DeadLetter
+
+GZIP_MAGIC = b"\x1f\x8b"
+READ_SIZE = 256 * 1024
+# A decompression bomb expands thousands of times; real AWS logs compress 5-30x.
+MAX_EXPANSION_RATIO = 400
+EXPANSION_CHECK_AFTER = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class RawBatch:
+    """A run of raw records from one object, all of one dataset (and, for flow logs, one layout).
+
+    ``locations[i]`` is the 1-based line (or record index) of record i in its object; together
+    with the object it makes the record's deterministic id.
+    """
+
+    dataset: str
+    records: list[Any] = field(default_factory=list)
+    locations: list[int] = field(default_factory=list)
+    originals: list[str | None] | None = None
+    layout: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Records or whole objects left out on purpose, by a named rule."""
+
+    rule: str
+    count: int = 1
+    origin: str = ""
+
+
+Parsed = RawBatch | Skipped | DeadLetter
+
+
+class DecompressionBomb(ValueError):
+    """Raised when an object expands far beyond what real logs do."""
+
+
+class TruncatedPayload(EOFError):
+    """Raised after the last readable bytes of a gzip stream that ends early."""
+
+
+def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
+    """Yield the object's bytes, gunzipped when the magic bytes say gzip.
+
+    Everything that can be decompressed is yielded before a truncation or corruption is
+    raised, so the records before the damage still flow. Concatenated gzip members (as
+    written by some log shippers) are read one after another.
+    """
+    first = raw.read(READ_SIZE)
+    if not first.startswith(GZIP_MAGIC):
+        while first:
+            yield first
+            first = raw.read(READ_SIZE)
+        return
+    decomp = zlib.decompressobj(wbits=31)
+    consumed = produced = 0
+    member_open = False
+    chunk = first
+    while chunk:
+        consumed += len(chunk)
+        while chunk:
+            member_open = True
+            out = decomp.decompress(chunk)
+            if out:
+                produced += len(out)
+                yield out
+            chunk = b""
+            if decomp.eof:
+                member_open = False
+                chunk = decomp.unused_data
+                decomp = zlib.decompressobj(wbits=31)
+                if chunk and not chunk.startswith(GZIP_MAGIC):
+                    if chunk.strip(b"\x00"):
+                        raise zlib.error("trailing garbage after the gzip stream")
+                    chunk = b""
+        if produced > EXPANSION_CHECK_AFTER and produced / consumed > MAX_EXPANSION_RATIO:
+            raise DecompressionBomb(
+                f"decompressed {produced} bytes from {consumed} (ratio over {MAX_EXPANSION_RATIO}:1)"
+            )
+        chunk = raw.read(READ_SIZE)
+    if member_open:
+        tail = decomp.flush()
+        if tail:
+            yield tail
+        raise TruncatedPayload("the object ended before the gzip end-of-stream marker")
+
+
+READ_ERRORS = (EOFError, OSError, zlib.error, DecompressionBomb)
+
+
+def read_error_reason(exc: BaseException) -> str:
+    """A short, user-facing reason for a failure while reading a payload."""
+    if isinstance(exc, DecompressionBomb):
+        return f"decompression bomb refused: {exc}"
+    if isinstance(exc, EOFError):
+        return "truncated gzip: the object ended before the end-of-stream marker"
+    if isinstance(exc, zlib.error):
+        return f"corrupt gzip: {exc}"
+    return f"read error: {exc}"
+
+
+def read_all(chunks: Iterable[bytes], limit: int) -> bytes:
+    """Join a whole JSON document, refusing documents larger than ``limit`` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise DecompressionBomb(f"document larger than {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def iter_line_blocks(chunks: Iterable[bytes], max_line: int) -> Iterator[list[str]]:
+    """Yield the payload's lines in blocks (C-level splitting, no per-line Python call).
+
+    A line longer than ``max_line`` bytes raises instead of filling memory; line endings are
+    stripped; the final line needs no newline.
+    """
+    carry = b""
+    for data in chunks:
+        buf = carry + data if carry else data
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            carry = buf
+            if len(carry) > max_line:
+                raise DecompressionBomb(f"a line longer than {max_line} bytes")
+            continue
+        carry = buf[cut + 1 :]
+        if len(carry) > max_line:
+            raise DecompressionBomb(f"a line longer than {max_line} bytes")
+        text = buf[:cut].decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r", "")
+        yield text.split("\n")
+    if carry:
+        yield [carry.decode("utf-8", "replace").rstrip("\r")]

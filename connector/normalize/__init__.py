@@ -1,0 +1,1 @@
+"""Raw records -> ECS documents, driven by the declarative specs in ``mappings/``."""

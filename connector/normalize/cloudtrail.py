@@ -1,0 +1,228 @@
+"""CloudTrail records -> ECS documents, following Elastic's AWS integration.
+
+The plain field moves come from ``mappings/cloudtrail.yaml``; the rules below are the ones
+that need code: outcome, source.ip vs AWS service names, user agents, console-login flags,
+ECS categorization, group/user targets, entities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.enrich.addresses import AddressBook
+from connector.formats.base import RawBatch
+from connector.normalize.docpaths import FieldMoves, setter
+from connector.normalize.hotloop import collector_paused
+from connector.normalize.java_text import drop_empty, java_text
+from connector.normalize.specs import load_spec
+from connector.normalize.timestamps import utc_now_iso
+from connector.normalize.user_agents import UserAgentParser
+from connector.sinks.base import DeadLetter
+
+DATASET = "aws.cloudtrail"
+# Elastic keeps the text rendering only below Lucene's term limit.
+MAX_RENDERED = 32_766
+
+
+def _bool_from_yes_no(value: Any) -> bool:
+    return str(value).lower() not in ("no", "false")
+
+
+class CloudTrailNormalizer:
+    """Maps CloudTrail records (already parsed JSON objects) to ECS documents."""
+
+    def __init__(self, addresses: AddressBook, keep_original: bool = False) -> None:
+        spec = load_spec("cloudtrail")
+        self._addresses = addresses
+        self._keep_original = keep_original
+        self._user_agents = UserAgentParser()
+        self._constants = [(setter(path), value) for path, value in spec["constants"].items()]
+        self._moves = FieldMoves(spec["fields"])
+        self._free_form = list(spec["free_form"].items())
+        self._categories = {
+            name: (list(v["category"]) if "category" in v else None, list(v["type"]))
+            for name, v in spec["categories"].items()
+        }
+        self._default_type = list(spec["default_category"]["type"])
+
+    def normalize(self, raw: RawBatch, origin: str) -> tuple[list[dict[str, Any]], list[DeadLetter]]:
+        """Map every record; a record of the wrong shape becomes a dead letter with the reason."""
+        ingested = utc_now_iso()
+        docs: list[dict[str, Any]] = []
+        dead: list[DeadLetter] = []
+        originals = raw.originals
+        with collector_paused():
+            for i, rec in enumerate(raw.records):
+                try:
+                    if not isinstance(rec, dict):
+                        raise ValueError(f"expected a JSON object, found {type(rec).__name__}")
+                    original = originals[i] if originals is not None else None
+                    docs.append(self.map_record(rec, original, ingested))
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    dead.append(DeadLetter(rec, f"unreadable CloudTrail record: {exc}", origin,
+                                           f"record {raw.locations[i]}"))
+        return docs, dead
+
+    def map_record(self, rec: dict[str, Any], original: str | None, ingested: str) -> dict[str, Any]:
+        """One CloudTrail record -> one ECS document."""
+        doc: dict[str, Any] = {}
+        for put, value in self._constants:
+            put(doc, value)
+        related: dict[str, list[Any]] = {}
+        self._moves.apply(rec, doc, related)
+        related_users: list[str] = related.get("user", [])
+        if "eventID" not in rec and "eventTime" not in rec:
+            raise ValueError("not a CloudTrail record (no eventID and no eventTime)")
+        event = doc.setdefault("event", {})
+        event["ingested"] = ingested
+        if original is not None and self._keep_original:
+            event["original"] = original
+        aws = doc.setdefault("aws", {}).setdefault("cloudtrail", {})
+        flattened: dict[str, Any] = {}
+        for source, name in self._free_form:
+            value = rec.get(source)
+            if value is None:
+                continue
+            cleaned = drop_empty(value)
+            if cleaned is None:
+                continue
+            text = java_text(value) if isinstance(value, (dict, list)) else str(value)
+            aws[name] = text
+            if len(text) < MAX_RENDERED:
+                flattened[name] = cleaned
+        if flattened:
+            aws["flattened"] = {**aws.get("flattened", {}), **flattened}
+        self._source(rec, doc)
+        self._user_agent(rec, doc)
+        self._identity(rec, doc, related_users)
+        self._categorize(rec, doc, event, aws)
+        self._targets(aws, doc, related_users)
+        self._resources(rec, aws)
+        self._tls(rec, doc)
+        if related_users:
+            doc.setdefault("related", {})["user"] = related_users
+        provider = event.get("provider")
+        if isinstance(provider, str) and provider.endswith(".amazonaws.com"):
+            doc["cloud"]["service"] = {"name": provider.split(".", 1)[0]}
+        return doc
+
+    def _source(self, rec: dict[str, Any], doc: dict[str, Any]) -> None:
+        # sourceIPAddress holds an address, or a service name such as ec2.amazonaws.com.
+        address = rec.get("sourceIPAddress")
+        if not address or not isinstance(address, str):
+            return
+        source: dict[str, Any] = {"address": address}
+        info = self._addresses.lookup(address)
+        if info is not None:
+            source["ip"] = address
+            if info.geo is not None:
+                source["geo"] = info.geo
+            if info.autonomous_system is not None:
+                source["as"] = info.autonomous_system
+            doc.setdefault("related", {})["ip"] = [address]
+        doc["source"] = source
+
+    def _user_agent(self, rec: dict[str, Any], doc: dict[str, Any]) -> None:
+        agent = rec.get("userAgent")
+        if agent and isinstance(agent, str):
+            doc["user_agent"] = self._user_agents(agent)
+
+    def _identity(self, rec: dict[str, Any], doc: dict[str, Any], related_users: list[str]) -> None:
+        identity = rec.get("userIdentity")
+        if not isinstance(identity, dict):
+            return
+        user = doc.setdefault("user", {})
+        if identity.get("type") == "Root" and "name" not in user:
+            # Root has no user name in CloudTrail; SOC content keys on it, so name it.
+            user["name"] = "root"
+            related_users.append("root")
+        for candidate in (identity.get("userName"), str(identity.get("principalId", "")).rpartition(":")[2]):
+            if isinstance(candidate, str) and "@" in candidate and "." in candidate.rpartition("@")[2]:
+                user["email"] = candidate
+                break
+        arn = identity.get("arn")
+        if arn:
+            user["entity"] = {"id": [arn]}
+            doc["actor"] = {"entity": {"id": [arn]}}
+        if not user:
+            del doc["user"]
+
+    def _categorize(self, rec: dict[str, Any], doc: dict[str, Any], event: dict[str, Any],
+                    aws: dict[str, Any]) -> None:
+        action = rec.get("eventName")
+        failed = rec.get("errorCode") or rec.get("errorMessage")
+        event["outcome"] = "failure" if failed else "success"
+        category = self._categories.get(action) if isinstance(action, str) else None
+        if category is not None:
+            if category[0] is not None:
+                event["category"] = category[0]
+            event["type"] = category[1]
+        else:
+            event["type"] = self._default_type
+        if action == "ConsoleLogin":
+            response = rec.get("responseElements")
+            result = response.get("ConsoleLogin") if isinstance(response, dict) else None
+            if isinstance(result, str):
+                event["outcome"] = result.lower()
+            extra = rec.get("additionalEventData")
+            if isinstance(extra, dict):
+                flags: dict[str, Any] = {}
+                if "MobileVersion" in extra:
+                    flags["mobile_version"] = _bool_from_yes_no(extra["MobileVersion"])
+                if extra.get("LoginTo"):
+                    flags["login_to"] = extra["LoginTo"]
+                if "MFAUsed" in extra:
+                    flags["mfa_used"] = _bool_from_yes_no(extra["MFAUsed"])
+                if flags:
+                    aws["console_login"] = {"additional_eventdata": flags}
+        if rec.get("eventType") == "AwsCloudTrailInsight":
+            event["kind"] = "alert" if rec.get("insightDetails") else "event"
+
+    def _targets(self, aws: dict[str, Any], doc: dict[str, Any], related_users: list[str]) -> None:
+        flat = aws.get("flattened", {})
+        request = flat.get("request_parameters")
+        response = flat.get("response_elements")
+        if isinstance(response, dict):
+            group = response.get("group")
+            if isinstance(group, dict) and group.get("groupId"):
+                doc.setdefault("group", {})["id"] = group["groupId"]
+            created = response.get("user")
+            if isinstance(created, dict) and created.get("userId"):
+                doc.setdefault("user", {}).setdefault("target", {})["id"] = created["userId"]
+        if isinstance(request, dict):
+            if isinstance(request.get("groupName"), str):
+                doc.setdefault("group", {})["name"] = request["groupName"]
+            target_user = request.get("userName")
+            if isinstance(target_user, str):
+                doc.setdefault("user", {}).setdefault("target", {})["name"] = target_user
+                if target_user not in related_users:
+                    related_users.append(target_user)
+            new_name = request.get("newUserName")
+            if isinstance(new_name, str):
+                doc.setdefault("user", {}).setdefault("changes", {})["name"] = new_name
+                if new_name not in related_users:
+                    related_users.append(new_name)
+
+    @staticmethod
+    def _resources(rec: dict[str, Any], aws: dict[str, Any]) -> None:
+        resources = rec.get("resources")
+        if not isinstance(resources, list):
+            return
+        unique: dict[str, dict[str, Any]] = {}
+        for item in resources:
+            if not isinstance(item, dict):
+                continue
+            res = {("arn" if k == "ARN" else "account_id" if k == "accountId" else k): v for k, v in item.items()}
+            unique[f"{res.get('arn', '')}_{res.get('account_id', '')}_{res.get('type', '')}"] = res
+        if unique:
+            aws["resources"] = list(unique.values())
+
+    @staticmethod
+    def _tls(rec: dict[str, Any], doc: dict[str, Any]) -> None:
+        details = rec.get("tlsDetails")
+        version = details.get("tlsVersion") if isinstance(details, dict) else None
+        if isinstance(version, str) and "v" in version:
+            protocol, _, number = version.partition("v")
+            tls = doc.setdefault("tls", {})
+            tls["version_protocol"] = protocol.lower()
+            tls["version"] = number

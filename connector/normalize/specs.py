@@ -1,0 +1,36 @@
+"""Locates and loads the declarative mapping specs (``mappings/*.yaml``) once per process."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from connector.errors import ConfigError
+
+
+def mappings_dir() -> Path:
+    """The ``mappings/`` folder: packaged inside the wheel, or beside the package in a checkout."""
+    try:
+        packaged = Path(str(resources.files("connector._mappings")))
+        if (packaged / "vpcflow.yaml").is_file():
+            return packaged
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "mappings"
+
+
+@functools.cache
+def load_spec(name: str) -> dict[str, Any]:
+    """Parse ``mappings/<name>.yaml``; a broken spec is a configuration error naming the file."""
+    path = mappings_dir() / f"{name}.yaml"
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"mapping spec {path}: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise ConfigError(f"mapping spec {path}: expected a mapping at the top level")
+    return spec

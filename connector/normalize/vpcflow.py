@@ -1,0 +1,234 @@
+"""Flow-log lines -> ECS documents through a function generated per field layout.
+
+The spec (``mappings/vpcflow.yaml``) says where each field goes; for each layout met (an S3
+header, a configured custom format, a documented default) it is compiled once into plain
+Python with fixed column indexes, so the per-record path does no spec lookups at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from connector.enrich.addresses import AddressBook
+from connector.enrich.community_id import community_id
+from connector.formats.base import RawBatch
+from connector.normalize.hotloop import collector_paused
+from connector.normalize.specs import load_spec
+from connector.normalize.timestamps import EpochFormatter, utc_now_iso
+from connector.sinks.base import DeadLetter
+
+FlowMapper = Callable[[str, str, str], dict[str, Any]]
+DATASET = "aws.vpcflow"
+
+_RULE_LOCALS = {"srcport": "sport", "dstport": "dport"}
+
+
+def canonical_field(name: str) -> str:
+    """AWS writes ``log-status`` in headers and ``log_status`` in Parquet; use the first."""
+    return name.strip().lower().replace("_", "-")
+
+
+def record_id_prefix(origin: str) -> str:
+    """Stable prefix of flow-record ids: a short hash of the object key or log stream."""
+    return hashlib.blake2b(origin.encode("utf-8"), digest_size=10).hexdigest() + "-"
+
+
+def perimeter_direction(src_public: bool, dst_public: bool) -> str:
+    """ECS direction from address classes, seen from the VPC's perimeter."""
+    if src_public:
+        return "external" if dst_public else "inbound"
+    return "outbound" if dst_public else "internal"
+
+
+class _TcpFlagNames:
+    """Bitmask text -> list of flag names, memoized (a few dozen distinct values exist)."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self._names = sorted(names.items())
+        self._cache: dict[str, list[str]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        out = self._cache.get(text)
+        if out is None:
+            mask = int(text)
+            out = [name for bit, name in self._names if mask & bit]
+            self._cache[text] = out
+        return out
+
+
+class FlowNormalizer:
+    """Compiles and caches one mapping function per flow-log layout."""
+
+    def __init__(self, addresses: AddressBook, keep_original: bool = False) -> None:
+        self._spec = load_spec("vpcflow")
+        self._addresses = addresses
+        self._keep_original = keep_original
+        self._timestamps = EpochFormatter()
+        self._compiled: dict[tuple[str, ...], FlowMapper] = {}
+        actions = self._spec["actions"]
+        self._globals: dict[str, Any] = {
+            "ADDR_GET": addresses.get,
+            "ADDR_LOOKUP": addresses.lookup,
+            "TS_GET": self._timestamps.get,
+            "TS_CONVERT": self._timestamps.convert,
+            "TRANSPORTS": {str(k): v for k, v in self._spec["transports"].items()},
+            "TCP_FLAGS": _TcpFlagNames(self._spec["tcp_flags"]),
+            "ACTIONS": {k: (v["outcome"], list(v["type"])) for k, v in actions.items()},
+            "DEFAULT_TYPE": list(self._spec["default_event_type"]),
+            "COMMUNITY_ID": community_id,
+            "DIRECTION": perimeter_direction,
+        }
+
+    def mapper(self, layout: tuple[str, ...]) -> FlowMapper:
+        """The compiled mapping function for records whose columns are ``layout``."""
+        fn = self._compiled.get(layout)
+        if fn is None:
+            fn = self._compile(layout)
+            self._compiled[layout] = fn
+        return fn
+
+    def normalize(self, raw: RawBatch, origin: str) -> tuple[list[dict[str, Any]], list[DeadLetter]]:
+        """Map every line of ``raw``; unreadable lines become dead letters naming line and reason."""
+        mapper = self.mapper(raw.layout)
+        prefix = record_id_prefix(origin)
+        ingested = utc_now_iso()
+        docs: list[dict[str, Any]] = []
+        dead: list[DeadLetter] = []
+        append = docs.append
+        with collector_paused():
+            for line, loc in zip(raw.records, raw.locations, strict=True):
+                try:
+                    append(mapper(line, prefix + str(loc), ingested))
+                except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+                    dead.append(DeadLetter(line, f"unreadable flow record: {exc}", origin, f"line {loc}"))
+        return docs, dead
+
+    # -- compilation -------------------------------------------------------------------------
+
+    def _compile(self, layout: tuple[str, ...]) -> FlowMapper:
+        source = self._generate(layout)
+        namespace = dict(self._globals)
+        exec(compile(source, f"<flow mapper {len(layout)} fields>", "exec"), namespace)
+        fn: FlowMapper = namespace["map_flow"]
+        fn.__doc__ = source  # kept for debugging: print(normalizer.mapper(layout).__doc__)
+        return fn
+
+    def _generate(self, layout: tuple[str, ...]) -> str:
+        fields: dict[str, Any] = self._spec["fields"]
+        constants: dict[str, Any] = dict(self._spec["constants"])
+        containers: dict[tuple[str, ...], str] = {(): "doc"}
+
+        def container(path: tuple[str, ...]) -> str:
+            for depth in range(1, len(path) + 1):
+                sub = path[:depth]
+                if sub not in containers:
+                    containers[sub] = "c_" + "_".join(p.replace("@", "at_").replace("-", "_") for p in sub)
+            return containers[path]
+
+        def target(dotted: str) -> tuple[str, str]:
+            parts = tuple(dotted.split("."))
+            return container(parts[:-1]), parts[-1]
+
+        for path in ("event", "source", "destination", "network", "related", "aws.vpcflow"):
+            container(tuple(path.split(".")))
+        init: dict[str, dict[str, str]] = {}
+        for dotted, value in constants.items():
+            var, key = target(dotted)
+            const_name = "K_" + dotted.replace(".", "_").replace("@", "at_")
+            self._globals[const_name] = value
+            init.setdefault(var, {})[key] = const_name
+
+        body: list[str] = []
+        emit = body.append
+        width = len(layout)
+        emit("    f = line.split()")
+        emit(f"    if len(f) != {width}:")
+        emit(f"        raise ValueError('expected {width} fields, found ' + str(len(f)))")
+        emit("    si = di = proto = sport = dport = None")
+        emit("    direction = None")
+        for index, name in enumerate(layout):
+            spec = fields.get(name) or {"to": ["aws.vpcflow." + name.replace("-", "_")]}
+            kind = spec.get("type", "string")
+            rule = spec.get("rule")
+            emit(f"    v = f[{index}]")
+            emit("    if v != '-':")
+            if kind == "long":
+                emit(f"        try:\n            x = int(v)\n        except ValueError:\n"
+                     f"            raise ValueError({name!r} + ' is not a number: ' + repr(v)) from None")
+            elif kind == "epoch":
+                emit("        x = TS_GET(v) or TS_CONVERT(v)")
+            else:
+                emit("        x = v")
+            for dotted in spec["to"]:
+                var, key = target(dotted)
+                emit(f"        {var}[{key!r}] = x")
+            if name in _RULE_LOCALS:
+                emit(f"        {_RULE_LOCALS[name]} = x")
+            if rule in ("source_ip", "destination_ip"):
+                side, local = ("source", "si") if rule == "source_ip" else ("destination", "di")
+                var = container((side,))
+                emit(f"        {local} = ADDR_GET(v) or ADDR_LOOKUP(v)")
+                emit(f"        if {local} is None:")
+                emit(f"            raise ValueError({name!r} + ' is not an IP address: ' + repr(v))")
+                emit(f"        {var}['ip'] = v")
+                emit(f"        if {local}[4] is not None:")
+                emit(f"            {var}['geo'] = {local}[4]")
+                emit(f"        if {local}[5] is not None:")
+                emit(f"            {var}['as'] = {local}[5]")
+            elif rule == "protocol":
+                var = container(("network",))
+                emit("        proto = int(v)")
+                emit("        t = TRANSPORTS.get(v)")
+                emit("        if t is not None:")
+                emit(f"            {var}['transport'] = t")
+            elif rule == "tcp_flags":
+                var = container(("aws", "vpcflow"))
+                emit(f"        {var}['tcp_flags_array'] = TCP_FLAGS(v)")
+            elif rule == "action":
+                var = container(("event",))
+                emit("        a = ACTIONS.get(v)")
+                emit("        if a is not None:")
+                emit(f"            {var}['outcome'] = a[0]")
+                emit(f"            {var}['type'] = a[1]")
+            elif rule == "flow_direction":
+                emit("        direction = v")
+        ev, net, rel = container(("event",)), container(("network",)), container(("related",))
+        emit(f"    {ev}['id'] = eid")
+        emit(f"    {ev}['ingested'] = ingested")
+        if self._keep_original:
+            emit(f"    {ev}['original'] = line")
+        emit(f"    if 'type' not in {ev}:")
+        emit(f"        {ev}['type'] = DEFAULT_TYPE")
+        emit("    if si is not None:")
+        emit(f"        {net}['type'] = si[1]")
+        emit("        if di is not None:")
+        emit(f"            {rel}['ip'] = [si[0], di[0]] if si[0] != di[0] else [si[0]]")
+        emit("            if direction is None:")
+        emit("                direction = DIRECTION(si[3], di[3])")
+        emit("            if proto is not None and (sport is not None or (proto != 6 and proto != 17)):")
+        emit(f"                {net}['community_id'] = COMMUNITY_ID(si[2], di[2], proto, sport or 0, dport or 0)")
+        emit("        else:")
+        emit(f"            {rel}['ip'] = [si[0]]")
+        emit("    elif di is not None:")
+        emit(f"        {net}['type'] = di[1]")
+        emit(f"        {rel}['ip'] = [di[0]]")
+        emit("    if direction is not None:")
+        emit(f"        {net}['direction'] = direction")
+        emit("    if '@timestamp' not in doc:")
+        emit(f"        doc['@timestamp'] = {ev}.get('end') or ingested")
+        # Attach non-empty containers bottom-up so absent values leave no empty objects.
+        for path in sorted(containers, key=len, reverse=True):
+            if not path:
+                continue
+            parent = containers[path[:-1]]
+            emit(f"    if {containers[path]}:")
+            emit(f"        {parent}[{path[-1]!r}] = {containers[path]}")
+        emit("    return doc")
+
+        head = ["def map_flow(line, eid, ingested):"]
+        for path, var in sorted(containers.items(), key=lambda kv: len(kv[0])):
+            items = ", ".join(f"{k!r}: {v}" for k, v in init.get(var, {}).items())
+            head.append(f"    {var} = {{{items}}}")
+        return "\n".join(head + body) + "\n"

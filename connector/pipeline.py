@@ -1,0 +1,264 @@
+"""source -> format -> normalize -> enrich -> batch -> sink, with acknowledgements.
+
+A work unit is acknowledged (``on_settled``) only after every record read from it has been
+delivered by the sink or written to the dead-letter store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from connector.config import AppConfig
+from connector.dlq import DeadLetterStore
+from connector.enrich.addresses import AddressBook
+from connector.enrich.geoip import GeoIpLookup
+from connector.formats.base import READ_ERRORS, Parsed, RawBatch, Skipped, payload_chunks, read_error_reason
+from connector.formats.cloudtrail import CloudTrailReader
+from connector.formats.config import ConfigReader, OversizedFetcher
+from connector.formats.detect import CLOUDTRAIL, CONFIG, VPCFLOW, detect_from_content, detect_from_key
+from connector.formats.vpcflow import FlowLogReader
+from connector.normalize.cloudtrail import CloudTrailNormalizer
+from connector.normalize.config import ConfigNormalizer
+from connector.normalize.vpcflow import FlowNormalizer
+from connector.sinks.base import Batch, DeadLetter, Sink
+from connector.sources.base import WorkUnit
+
+log = logging.getLogger(__name__)
+UNDETECTED_RULE = "object of unknown type (not a flow log, CloudTrail or Config object)"
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(slots=True)
+class NormalizedChunk:
+    """Documents from one object, one dataset, ready for a sink."""
+
+    dataset: str
+    docs: list[dict[str, Any]]
+    originals: list[str | None] | None
+
+
+@dataclass
+class RunSummary:
+    """Counts for the closing line and table: every record read is written, skipped or dead-lettered."""
+
+    objects: int = 0
+    written: int = 0
+    dead_lettered: int = 0
+    skipped: int = 0
+    by_dataset: Counter[str] = field(default_factory=Counter)
+    skipped_by_rule: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def read(self) -> int:
+        """Records (and whole skipped objects) read."""
+        return self.written + self.dead_lettered + self.skipped
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of a run."""
+        return (f"read {self.read}, written {self.written}, skipped {self.skipped}, "
+                f"dead-lettered {self.dead_lettered} ({self.objects} objects)")
+
+
+class RecordProcessor:
+    """Reads a work unit in its format and normalizes it; one per process (caches live here)."""
+
+    def __init__(self, config: AppConfig, keep_raw: bool = False,
+                 fetch_oversized: OversizedFetcher | None = None) -> None:
+        self._geoip = GeoIpLookup(config.geoip) if (config.geoip.city_db or config.geoip.asn_db) else None
+        self.addresses = AddressBook(self._geoip)
+        settings = config.normalize
+        self._keep_raw = keep_raw
+        self._flow_reader = FlowLogReader(settings.vpcflow_format, settings.drop_nodata)
+        self._trail_reader = CloudTrailReader(keep_original=settings.keep_original or keep_raw)
+        self._config_reader = ConfigReader(fetch_oversized)
+        self._flows = FlowNormalizer(self.addresses, settings.keep_original)
+        self._trails = CloudTrailNormalizer(self.addresses, settings.keep_original)
+        self._configs = ConfigNormalizer(settings.keep_original)
+
+    def detect(self, unit: WorkUnit) -> str | None:
+        """The unit's type: as hinted, else from its key, else from its first bytes."""
+        if unit.type_hint and unit.type_hint != "auto":
+            return unit.type_hint
+        kind = detect_from_key(unit.key)
+        if kind is not None:
+            return kind
+        with closing(unit.open()) as raw:
+            head = raw.read(4)
+            if head == b"PAR1":
+                return VPCFLOW
+            raw_rest = _Replay(head, raw)
+            sample = b""
+            try:
+                for chunk in payload_chunks(raw_rest):
+                    sample += chunk
+                    if len(sample) >= SNIFF_BYTES:
+                        break
+            except READ_ERRORS:
+                pass
+        return detect_from_content(sample)
+
+    def parse(self, unit: WorkUnit, kind: str) -> Iterator[Parsed]:
+        """Raw records of the unit in its format."""
+        with closing(unit.open()) as raw:
+            if kind == VPCFLOW:
+                if unit.key.endswith(".parquet") or _starts_with(raw, b"PAR1"):
+                    yield from self._flow_reader.read_parquet(raw, unit.origin)
+                else:
+                    yield from self._flow_reader.read(raw, unit.origin)
+            elif kind == CLOUDTRAIL:
+                yield from self._trail_reader.read(raw, unit.key if "/" in unit.key else unit.origin)
+            elif kind == CONFIG:
+                yield from self._config_reader.read(raw, unit.origin)
+            else:
+                raise ValueError(f"unknown type {kind!r}")
+
+    def normalize(self, raw: RawBatch, origin: str, id_key: str) -> tuple[NormalizedChunk, list[DeadLetter]]:
+        """ECS documents for one raw batch, plus the records that could not be mapped."""
+        if raw.dataset == "aws.vpcflow":
+            docs, dead = self._flows.normalize(raw, id_key)
+            originals: list[str | None] | None = list(raw.records) if self._keep_raw else None
+        elif raw.dataset == "aws.cloudtrail":
+            docs, dead = self._trails.normalize(raw, origin)
+            originals = raw.originals if self._keep_raw else None
+        else:
+            docs, dead = self._configs.normalize(raw, origin)
+            originals = None
+        if dead and originals is not None:
+            # Keep originals aligned with the documents that survived.
+            failed = {d.location for d in dead}
+            originals = [o for o, loc in zip(originals, raw.locations, strict=True)
+                         if _location_label(raw.dataset, loc) not in failed]
+        for letter in dead:
+            if letter.origin != origin:
+                continue
+        return NormalizedChunk(raw.dataset, docs, originals), [
+            DeadLetter(d.record, d.reason, origin, d.location) for d in dead]
+
+    def process(self, unit: WorkUnit) -> Iterator[NormalizedChunk | DeadLetter | Skipped]:
+        """Everything that comes of one unit: document chunks, dead letters, skips."""
+        try:
+            kind = self.detect(unit)
+        except OSError as exc:
+            yield DeadLetter(None, f"cannot read: {exc}", unit.origin, "object")
+            return
+        if kind is None:
+            yield Skipped(UNDETECTED_RULE, 1, unit.origin)
+            return
+        try:
+            for item in self.parse(unit, kind):
+                if isinstance(item, RawBatch):
+                    if item.records:
+                        chunk, dead = self.normalize(item, unit.origin, unit.key)
+                        yield chunk
+                        yield from dead
+                else:
+                    yield item
+        except OSError as exc:
+            yield DeadLetter(None, read_error_reason(exc), unit.origin, "object")
+
+    def close(self) -> None:
+        """Release the GeoIP databases."""
+        if self._geoip is not None:
+            self._geoip.close()
+
+
+def _location_label(dataset: str, loc: int) -> str:
+    return f"line {loc}" if dataset == "aws.vpcflow" else f"record {loc}"
+
+
+def _starts_with(raw: IO[bytes], magic: bytes) -> bool:
+    if not raw.seekable():
+        return False
+    head = raw.read(len(magic))
+    raw.seek(0)
+    return head == magic
+
+
+class _Replay:
+    """A stream that first returns bytes already read."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        self._head = head
+        self._raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head + self._raw.read(max(n - len(head), 0)) if n > 0 else head + self._raw.read()
+        return self._raw.read(n)
+
+
+class Pipeline:
+    """Drives units through a processor into a sink, batching across small objects."""
+
+    def __init__(self, processor: RecordProcessor, sink: Sink, dlq: DeadLetterStore, batch_docs: int = 5000,
+                 on_settled: Callable[[WorkUnit], None] | None = None) -> None:
+        self._processor = processor
+        self._sink = sink
+        self._dlq = dlq
+        self._batch_docs = batch_docs
+        self._on_settled = on_settled
+        self.summary = RunSummary()
+        self._batch = Batch()
+        self._pending: list[WorkUnit] = []
+
+    def run(self, units: Iterable[WorkUnit]) -> RunSummary:
+        """Process every unit; returns the counts. Sink errors propagate with nothing acknowledged."""
+        for unit in units:
+            self.process_unit(unit)
+        self.flush()
+        return self.summary
+
+    def process_unit(self, unit: WorkUnit) -> None:
+        """Process one unit; it is acknowledged at the next flush that settles its records."""
+        summary = self.summary
+        summary.objects += 1
+        batch = self._batch
+        dead_batch: list[DeadLetter] = []
+        for item in self._processor.process(unit):
+            if isinstance(item, NormalizedChunk):
+                n = len(item.docs)
+                batch.docs.extend(item.docs)
+                batch.datasets.extend([item.dataset] * n)
+                batch.origins.extend([unit.origin] * n)
+                batch.originals.extend(item.originals if item.originals is not None else [None] * n)
+                summary.by_dataset[item.dataset] += n
+                if len(batch) >= self._batch_docs:
+                    self._send()
+            elif isinstance(item, DeadLetter):
+                dead_batch.append(item)
+            else:
+                summary.skipped += item.count
+                summary.skipped_by_rule[item.rule] += item.count
+        if dead_batch:
+            self._dlq.write(dead_batch)
+            summary.dead_lettered += len(dead_batch)
+        self._pending.append(unit)
+        if len(batch) >= self._batch_docs:
+            self.flush()
+
+    def _send(self) -> None:
+        batch, self._batch = self._batch, Batch()
+        if not batch.docs:
+            return
+        delivery = self._sink.send(batch)
+        self.summary.written += delivery.delivered
+        if delivery.dead_lettered:
+            self._dlq.write(delivery.dead_lettered)
+            self.summary.dead_lettered += len(delivery.dead_lettered)
+        accounted = delivery.delivered + len(delivery.dead_lettered)
+        if accounted != len(batch):
+            raise RuntimeError(f"sink settled {accounted} of {len(batch)} records; refusing to acknowledge")
+
+    def flush(self) -> None:
+        """Send what is batched, then acknowledge every unit whose records are now settled."""
+        self._send()
+        pending, self._pending = self._pending, []
+        if self._on_settled is not None:
+            for unit in pending:
+                self._on_settled(unit)

@@ -1,0 +1,1 @@
+"""Where bytes come from: local files, S3, SQS, CloudWatch Logs, Lambda events."""

@@ -1,0 +1,22 @@
+"""A unit of work: one object or stream page, acknowledged only when all its records are settled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+
+@dataclass(frozen=True, slots=True)
+class WorkUnit:
+    """One object (file, S3 object) to read.
+
+    ``origin`` names it for people and sinks (``s3://bucket/key``, a path); ``key`` is the part
+    used for type detection and record ids (the S3 key, or a local path from ``AWSLogs/`` on).
+    """
+
+    origin: str
+    key: str
+    open: Callable[[], IO[bytes]]
+    size: int | None = None
+    type_hint: str | None = None
