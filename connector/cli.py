@@ -11,10 +11,12 @@ from typing import Any
 
 from connector.config import AppConfig, load_config
 from connector.dlq import DeadLetterStore
-from connector.errors import ConnectorError
+from connector.errors import ConfigError, ConnectorError
 from connector.formats.detect import TYPES
 from connector.logs import setup_logging
 from connector.pipeline import Pipeline, RecordProcessor
+from connector.sinks.base import Sink
+from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink, needs_originals
 from connector.sinks.stdout import StdoutSink
 from connector.sources.local import local_units
 
@@ -35,6 +37,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
+def _sink_options(parser: argparse.ArgumentParser, default: str | None) -> None:
+    parser.add_argument("--sink", choices=SINK_KINDS, default=default,
+                        help="where documents go" + (f" (default: {default})" if default else ""))
+    parser.add_argument("--out", metavar="DIR", help="file sink: directory of the NDJSON files (default: ./out)")
+    parser.add_argument("--hec-url", metavar="URL", help="splunk sink: HEC base URL (token from SPLUNK_HEC_TOKEN)")
+    parser.add_argument("--es-url", metavar="URL", help="elasticsearch sink: cluster URL")
+    parser.add_argument("--opensearch-url", metavar="URL", help="opensearch sink: cluster URL")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the first batch as it would be sent (secrets masked) and send nothing")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one sub-command per job."""
     parser = argparse.ArgumentParser(
@@ -43,14 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    back = sub.add_parser("backfill", help="one-shot historical load of archived logs into a sink")
+    back.add_argument("--source", action="append", required=True, metavar="PATH",
+                      help="local file or directory of downloaded AWS logs (repeatable)")
+    back.add_argument("--type", choices=("auto", *TYPES), default="auto", help="input type (default: detect)")
+    _sink_options(back, default=None)
+    _common(back)
+
     norm = sub.add_parser("normalize", help="normalize files or directories to ECS NDJSON on stdout")
     norm.add_argument("--type", choices=("auto", *TYPES), default="auto", help="input type (default: detect)")
     norm.add_argument("paths", nargs="+", metavar="PATH")
     _common(norm)
 
     demo = sub.add_parser("demo", help="generate a day of a small AWS estate, normalize it, summarize")
-    demo.add_argument("--out", default="out", help="output directory (default: ./out)")
     demo.add_argument("--seed", type=int, default=7, help="generator seed (default: 7)")
+    _sink_options(demo, default="file")
     _common(demo)
     return parser
 
@@ -63,6 +83,11 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
                       "vpcflow_format": args.vpcflow_format},
         "dlq": {"path": args.dlq},
     }
+    if hasattr(args, "sink"):
+        overrides["file"] = {"out": args.out}
+        overrides["splunk_hec"] = {"hec_url": args.hec_url}
+        overrides["elasticsearch"] = {"url": args.es_url}
+        overrides["opensearch"] = {"url": args.opensearch_url}
     return load_config(args.config, os.environ, overrides)
 
 
@@ -83,14 +108,57 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chosen_sink(args: argparse.Namespace, config: AppConfig) -> str:
+    kind = args.sink or config.sinks.get("sink", {}).get("type")
+    if not kind:
+        raise ConfigError("no sink chosen: pass --sink file|splunk|elasticsearch|opensearch or set sink.type")
+    if kind not in SINK_KINDS:
+        raise ConfigError(f"{config.source_file}: sink.type {kind!r} is not one of {', '.join(SINK_KINDS)}")
+    return str(kind)
+
+
+def _open_sink(kind: str, args: argparse.Namespace, config: AppConfig) -> Sink:
+    sink = build_sink(kind, config, os.environ, check=not args.dry_run)
+    return DryRunSink(sink) if args.dry_run else sink
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Load archived logs (local files here; S3 buckets with --bucket) into a sink."""
+    config = config_from_args(args)
+    sink = _open_sink(_chosen_sink(args, config), args, config)
+    processor = RecordProcessor(config, keep_raw=needs_originals(sink))
+    dlq = DeadLetterStore(config.dlq_path)
+    try:
+        summary = Pipeline(processor, sink, dlq, config.pipeline.batch_docs).run(
+            local_units(args.source, None if args.type == "auto" else args.type))
+    except PreviewDone as done:
+        print(done, file=sys.stderr)
+        return 0
+    finally:
+        sink.close()
+        dlq.close()
+        processor.close()
+    print(summary.line(), file=sys.stderr)
+    return 0 if summary.dead_lettered == 0 else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Generate the demo estate, normalize it into ./out, print the summary table."""
+    """Generate the demo estate, normalize it into a sink (./out by default), print the summary."""
     from connector.demo.run import run_demo
 
-    return run_demo(args, config_from_args(args))
+    config = config_from_args(args)
+    kind = _chosen_sink(args, config)
+    if args.out is None:
+        args.out = str(config.sinks.get("file", {}).get("out") or "out")
+    sink = None if kind == "file" and not args.dry_run else _open_sink(kind, args, config)
+    try:
+        return run_demo(args, config, sink)
+    except PreviewDone as done:
+        print(done, file=sys.stderr)
+        return 0
 
 
-COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo}
+COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfill}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ import yaml
 from connector.enrich.geoip import EMBEDDED_CITY_DB, GeoIpSettings
 from connector.errors import ConfigError
 
-SECTIONS = {"geoip", "normalize", "sink", "dlq", "pipeline", "splunk", "elasticsearch", "opensearch", "file"}
+SECTIONS = {"geoip", "normalize", "sink", "dlq", "pipeline", "splunk_hec", "elasticsearch", "opensearch", "file"}
 ENV_PREFIX = "AWS_SIEM_CONNECTOR_"
 
 
@@ -127,6 +127,6 @@ def load_config(path: str | None = None, env: Mapping[str, str] | None = None,
 
     dlq = sections["dlq"]
     _check_keys(dlq, {"path"}, "dlq", where)
-    sinks = {name: sections[name] for name in ("sink", "splunk", "elasticsearch", "opensearch", "file")}
+    sinks = {name: sections[name] for name in ("sink", "splunk_hec", "elasticsearch", "opensearch", "file")}
     return AppConfig(geoip=geoip, normalize=normalize, pipeline=PipelineSettings(batch_docs=batch_docs),
                      dlq_path=dlq.get("path") or None, sinks=sinks, source_file=where)

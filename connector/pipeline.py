@@ -6,12 +6,13 @@ delivered by the sink or written to the dead-letter store.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from connector.config import AppConfig
 from connector.dlq import DeadLetterStore
@@ -24,6 +25,7 @@ from connector.formats.detect import CLOUDTRAIL, CONFIG, VPCFLOW, detect_from_co
 from connector.formats.vpcflow import FlowLogReader
 from connector.normalize.cloudtrail import CloudTrailNormalizer
 from connector.normalize.config import ConfigNormalizer
+from connector.normalize.hotloop import collector_paused
 from connector.normalize.vpcflow import FlowNormalizer
 from connector.sinks.base import Batch, DeadLetter, Sink
 from connector.sources.base import WorkUnit
@@ -91,7 +93,7 @@ class RecordProcessor:
             head = raw.read(4)
             if head == b"PAR1":
                 return VPCFLOW
-            raw_rest = _Replay(head, raw)
+            raw_rest = cast(IO[bytes], _Replay(head, raw))
             sample = b""
             try:
                 for chunk in payload_chunks(raw_rest):
@@ -206,41 +208,56 @@ class Pipeline:
         self.summary = RunSummary()
         self._batch = Batch()
         self._pending: list[WorkUnit] = []
+        self._flushes = 0
 
     def run(self, units: Iterable[WorkUnit]) -> RunSummary:
         """Process every unit; returns the counts. Sink errors propagate with nothing acknowledged."""
-        for unit in units:
-            self.process_unit(unit)
-        self.flush()
+        with collector_paused():
+            for unit in units:
+                self.process_unit(unit)
+            self.flush()
         return self.summary
 
     def process_unit(self, unit: WorkUnit) -> None:
         """Process one unit; it is acknowledged at the next flush that settles its records."""
+        self.summary.objects += 1
+        dead = self._consume(unit)
+        if dead:
+            self._dlq.write(dead)
+            self.summary.dead_lettered += len(dead)
+        self._pending.append(unit)
+        if len(self._batch) >= self._batch_docs:
+            self.flush()
+
+    def _consume(self, unit: WorkUnit) -> list[DeadLetter]:
+        # A method of its own so that no reference to the unit's documents outlives it.
         summary = self.summary
-        summary.objects += 1
-        batch = self._batch
-        dead_batch: list[DeadLetter] = []
+        dead: list[DeadLetter] = []
         for item in self._processor.process(unit):
             if isinstance(item, NormalizedChunk):
                 n = len(item.docs)
+                batch = self._batch
                 batch.docs.extend(item.docs)
                 batch.datasets.extend([item.dataset] * n)
                 batch.origins.extend([unit.origin] * n)
                 batch.originals.extend(item.originals if item.originals is not None else [None] * n)
                 summary.by_dataset[item.dataset] += n
-                if len(batch) >= self._batch_docs:
+                del batch
+                if len(self._batch) >= self._batch_docs:
                     self._send()
             elif isinstance(item, DeadLetter):
-                dead_batch.append(item)
+                dead.append(item)
             else:
                 summary.skipped += item.count
                 summary.skipped_by_rule[item.rule] += item.count
-        if dead_batch:
-            self._dlq.write(dead_batch)
-            summary.dead_lettered += len(dead_batch)
-        self._pending.append(unit)
-        if len(batch) >= self._batch_docs:
-            self.flush()
+        return dead
+
+    def _collect(self) -> None:
+        # The cyclic collector stays paused while documents are in flight (they are acyclic and
+        # freed by reference counting); between units, when few objects are alive, it runs
+        # cheaply so that cycles made by libraries cannot accumulate.
+        self._flushes += 1
+        gc.collect(2 if self._flushes % 64 == 0 else 0)
 
     def _send(self) -> None:
         batch, self._batch = self._batch, Batch()
@@ -255,9 +272,11 @@ class Pipeline:
         if accounted != len(batch):
             raise RuntimeError(f"sink settled {accounted} of {len(batch)} records; refusing to acknowledge")
 
+
     def flush(self) -> None:
         """Send what is batched, then acknowledge every unit whose records are now settled."""
         self._send()
+        self._collect()
         pending, self._pending = self._pending, []
         if self._on_settled is not None:
             for unit in pending:

@@ -16,6 +16,7 @@ from connector.demo.summary import DemoFindings, FindingsSink
 from connector.dlq import DeadLetterStore
 from connector.pipeline import Pipeline, RecordProcessor
 from connector.sinks.base import Sink
+from connector.sinks.factory import needs_originals
 from connector.sinks.file import FileSink
 from connector.sources.local import local_units
 
@@ -41,7 +42,7 @@ def run_demo(args: argparse.Namespace, config: AppConfig, sink: Sink | None = No
         where = type(sink).__name__
     findings = DemoFindings()
     counting = FindingsSink(target, findings)
-    processor = RecordProcessor(config, keep_raw=getattr(args, "keep_raw", False))
+    processor = RecordProcessor(config, keep_raw=needs_originals(target))
     dlq = DeadLetterStore(config.dlq_path or str(out / "dead-letters.ndjson"))
     try:
         summary = Pipeline(processor, counting, dlq, config.pipeline.batch_docs).run(local_units([str(estate)]))

@@ -27,8 +27,8 @@ class AddressInfo(NamedTuple):
 
 def is_public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """True for globally routable unicast addresses, the only ones that get geo fields."""
-    if addr.version == 6 and addr.ipv4_mapped is not None:  # type: ignore[union-attr]
-        addr = addr.ipv4_mapped  # type: ignore[union-attr]
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
     if addr.is_multicast or addr.is_reserved or addr.is_loopback or addr.is_link_local:
         return False
     if addr.version == 4 and addr in _CGNAT:

@@ -34,10 +34,7 @@ def community_id(src: bytes, dst: bytes, proto: int, sport: int, dport: int, see
         has_ports = proto in _PROTOCOLS_WITH_PORTS
     if not one_way:
         # Mixed families (a NAT64 flow) order the shorter address first, as Elastic's processor does.
-        if len(src) != len(dst):
-            swap = len(src) > len(dst)
-        else:
-            swap = src > dst or (src == dst and sport > dport)
+        swap = len(src) > len(dst) if len(src) != len(dst) else src > dst or (src == dst and sport > dport)
         if swap:
             src, dst, sport, dport = dst, src, dport, sport
     data = seed.to_bytes(2, "big") + src + dst + bytes((proto, 0))

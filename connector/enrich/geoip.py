@@ -60,7 +60,7 @@ class GeoIpLookup:
         """ECS geo object for ``ip``, or ``None`` when the database knows nothing of it."""
         if self._city is None:
             return None
-        rec = self._city.get(ip)
+        rec: Any = self._city.get(ip)
         if not isinstance(rec, dict):
             return None
         geo: dict[str, Any] = {}
@@ -95,7 +95,7 @@ class GeoIpLookup:
         """ECS ``as`` object (number, organization.name), or ``None`` without an ASN database."""
         if self._asn is None:
             return None
-        rec = self._asn.get(ip)
+        rec: Any = self._asn.get(ip)
         if not isinstance(rec, dict) or "autonomous_system_number" not in rec:
             return None
         out: dict[str, Any] = {"number": rec["autonomous_system_number"]}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,11 @@ from connector.errors import ConfigError
 
 def mappings_dir() -> Path:
     """The ``mappings/`` folder: packaged inside the wheel, or beside the package in a checkout."""
-    try:
-        packaged = Path(str(resources.files("connector._mappings")))
-        if (packaged / "vpcflow.yaml").is_file():
-            return packaged
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parents[2] / "mappings"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_mappings"
+    if (packaged / "vpcflow.yaml").is_file():
+        return packaged
+    return package.parent / "mappings"
 
 
 @functools.cache

@@ -131,8 +131,8 @@ class FlowNormalizer:
             parts = tuple(dotted.split("."))
             return container(parts[:-1]), parts[-1]
 
-        for path in ("event", "source", "destination", "network", "related", "aws.vpcflow"):
-            container(tuple(path.split(".")))
+        for dotted_path in ("event", "source", "destination", "network", "related", "aws.vpcflow"):
+            container(tuple(dotted_path.split(".")))
         init: dict[str, dict[str, str]] = {}
         for dotted, value in constants.items():
             var, key = target(dotted)
@@ -228,7 +228,7 @@ class FlowNormalizer:
         emit("    return doc")
 
         head = ["def map_flow(line, eid, ingested):"]
-        for path, var in sorted(containers.items(), key=lambda kv: len(kv[0])):
+        for _path, var in sorted(containers.items(), key=lambda kv: len(kv[0])):
             items = ", ".join(f"{k!r}: {v}" for k, v in init.get(var, {}).items())
             head.append(f"    {var} = {{{items}}}")
         return "\n".join(head + body) + "\n"

@@ -1,0 +1,210 @@
+"""Normalize throughput: flow logs and CloudTrail, with and without GeoIP, against the bare floor.
+
+    .venv/bin/python bench/bench_normalize.py [--flows 1000000] [--trails 200000]
+
+Each case runs in a fresh single-threaded process (one core) over a generated gzip file through
+the real pipeline (reader -> normalizer -> NDJSON bytes), and reports records/s, MB/s of
+uncompressed input and the process's peak RSS. The floor is gunzip + split + orjson.dumps of
+the raw fields with no mapping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = Path(os.environ.get("BENCH_DATA", str(Path.home() / ".cache" / "aws-siem-connector" / "bench")))
+HEADER = ("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+          "action log-status")
+
+
+def flow_file(lines: int) -> Path:
+    """A flow-log object as AWS writes it to S3: gzip, header first, 20k public and 2k private addresses."""
+    path = DATA / f"AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/27/bench_{lines}.log.gz"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rnd = random.Random(42)
+    public = [f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+              for _ in range(20_000)]
+    private = [f"10.{rnd.randint(0, 3)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}" for _ in range(2_000)]
+    enis = [f"eni-{rnd.getrandbits(64):017x}" for _ in range(50)]
+    start = 1_764_230_400
+    with gzip.open(path, "wt", compresslevel=6) as out:
+        out.write(HEADER + "\n")
+        for i in range(lines):
+            roll = rnd.random()
+            if roll < 0.45:
+                src, dst, dport = rnd.choice(public), rnd.choice(private), rnd.choice((443, 80, 22, 3389, 8080))
+            elif roll < 0.75:
+                src, dst, dport = rnd.choice(private), rnd.choice(public), rnd.choice((443, 53, 123))
+            else:
+                src, dst, dport = rnd.choice(private), rnd.choice(private), rnd.choice((3306, 5432, 6379, 443))
+            proto = 17 if dport in (53, 123) else 6
+            t = start + i // 200
+            action = "REJECT" if rnd.random() < 0.15 else "ACCEPT"
+            out.write(f"2 123456789012 {rnd.choice(enis)} {src} {dst} {rnd.randint(1024, 65535)} {dport} {proto} "
+                      f"{rnd.randint(1, 400)} {rnd.randint(40, 900_000)} {t} {t + 60} {action} OK\n")
+    return path
+
+
+def trail_file(records: int) -> Path:
+    """A CloudTrail object: gzip ``{"Records": [...]}`` of realistic API calls."""
+    path = DATA / f"AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/27/bench_{records}.json.gz"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rnd = random.Random(7)
+    users = [f"user{i}" for i in range(40)]
+    ips = [f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+           for _ in range(500)] + ["ec2.amazonaws.com", "lambda.amazonaws.com"]
+    agents = ["aws-cli/2.17.60 md/awscrt#0.21.2 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6",
+              "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux#5.10 md/arch#x86_64 lang/python#3.11.9",
+              "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 "
+              "Safari/537.36",
+              "console.amazonaws.com", "AWS Internal"]
+    names = ["DescribeInstances", "GetObject", "ListBuckets", "AssumeRole", "ConsoleLogin", "PutObject",
+             "AuthorizeSecurityGroupIngress", "CreateUser", "GetCallerIdentity", "DescribeSecurityGroups"]
+    recs = []
+    for i in range(records):
+        name = rnd.choice(names)
+        user = rnd.choice(users)
+        rec = {
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "principalId": f"AIDA{i % 977:012d}",
+                             "arn": f"arn:aws:iam::123456789012:user/{user}", "accountId": "123456789012",
+                             "accessKeyId": f"AKIA{i % 331:012d}", "userName": user},
+            "eventTime": f"2026-11-27T{(i // 10000) % 24:02d}:{(i // 100) % 60:02d}:{i % 60:02d}Z",
+            "eventSource": "ec2.amazonaws.com", "eventName": name, "awsRegion": "us-east-1",
+            "sourceIPAddress": rnd.choice(ips), "userAgent": rnd.choice(agents),
+            "requestParameters": {"instancesSet": {"items": [{"instanceId": f"i-{i:017x}"}]},
+                                  "filterSet": {}, "maxResults": 50},
+            "responseElements": None,
+            "requestID": f"{rnd.getrandbits(128):032x}", "eventID": f"{rnd.getrandbits(128):032x}",
+            "readOnly": True, "eventType": "AwsApiCall", "managementEvent": True,
+            "recipientAccountId": "123456789012", "eventCategory": "Management",
+            "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                           "clientProvidedHostHeader": "ec2.us-east-1.amazonaws.com"},
+        }
+        if rnd.random() < 0.05:
+            rec["errorCode"] = "Client.UnauthorizedOperation"
+            rec["errorMessage"] = "You are not authorized to perform this operation."
+        recs.append(rec)
+    with gzip.open(path, "wb", compresslevel=6) as out:
+        out.write(json.dumps({"Records": recs}, separators=(",", ":")).encode())
+    return path
+
+
+def uncompressed_size(path: Path) -> int:
+    with gzip.open(path, "rb") as f:
+        return sum(len(chunk) for chunk in iter(lambda: f.read(1 << 20), b""))
+
+
+# --- measured cases, each run in its own process ------------------------------------------------
+
+def case_floor(path: str) -> int:
+    """gunzip + split + orjson.dumps(dict(zip(header, fields))): the work any reader must do."""
+    import orjson
+
+    from connector.formats.base import iter_line_blocks, payload_chunks
+
+    n = 0
+    header: list[str] | None = None
+    with open(path, "rb") as raw:
+        for block in iter_line_blocks(payload_chunks(raw), 65536):
+            out = []
+            for line in block:
+                if not line:
+                    continue
+                if header is None:
+                    header = line.split()
+                    continue
+                out.append(orjson.dumps(dict(zip(header, line.split(), strict=False))))
+            n += len(out)
+    return n
+
+
+def case_pipeline(path: str, geoip: bool) -> int:
+    """The real path: RecordProcessor (reader, normalizer, enrichment) -> batches -> NDJSON bytes."""
+    import orjson
+
+    from connector.config import load_config
+    from connector.dlq import DeadLetterStore
+    from connector.pipeline import Pipeline, RecordProcessor
+    from connector.sinks.base import Batch, Delivery
+    from connector.sources.local import local_units
+
+    class SerializingSink:
+        def __init__(self) -> None:
+            self.bytes = 0
+
+        def send(self, batch: Batch) -> Delivery:
+            dumps = orjson.dumps
+            self.bytes += len(b"\n".join([dumps(d) for d in batch.docs]))
+            return Delivery(len(batch.docs))
+
+        def close(self) -> None:
+            pass
+
+    config = load_config(None, {}, {"geoip": {"city_db": None if not geoip else "embedded"}})
+    processor = RecordProcessor(config)
+    summary = Pipeline(processor, SerializingSink(), DeadLetterStore(os.devnull)).run(local_units([path]))
+    if summary.dead_lettered:
+        raise SystemExit(f"{summary.dead_lettered} dead letters in the benchmark input")
+    return summary.written
+
+
+def run_case(name: str, path: Path) -> dict[str, float]:
+    code = (f"import sys,time,resource; sys.path.insert(0,{str(ROOT)!r}); import bench.bench_normalize as b; "
+            f"t=time.perf_counter(); n={name}; d=time.perf_counter()-t; "
+            f"print(n, d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    call = {"floor": f"b.case_floor({str(path)!r})",
+            "geoip": f"b.case_pipeline({str(path)!r}, True)",
+            "no_geoip": f"b.case_pipeline({str(path)!r}, False)"}[name]
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    done = subprocess.run([sys.executable, "-c", code.replace(f"n={name}", f"n={call}")], capture_output=True,
+                          text=True, env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    n, seconds, rss_kb = done.stdout.split()
+    return {"records": int(n), "seconds": float(seconds), "rss_mb": int(rss_kb) / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--flows", type=int, default=1_000_000)
+    parser.add_argument("--trails", type=int, default=200_000)
+    args = parser.parse_args()
+    flows, trails = flow_file(args.flows), trail_file(args.trails)
+    print(f"{'case':34} {'records':>9} {'seconds':>8} {'records/s':>10} {'MB/s':>7} {'peak RSS':>9}")
+    results = {}
+    for label, path, case in (
+        ("flow floor (gunzip+split+dumps)", flows, "floor"),
+        ("flow logs, GeoIP", flows, "geoip"),
+        ("flow logs, no GeoIP", flows, "no_geoip"),
+        ("CloudTrail, GeoIP", trails, "geoip"),
+        ("CloudTrail, no GeoIP", trails, "no_geoip"),
+    ):
+        r = run_case(case, path)
+        mb = uncompressed_size(path) / 1e6
+        results[label] = r
+        print(f"{label:34} {r['records']:>9,} {r['seconds']:>8.2f} {r['records'] / r['seconds']:>10,.0f} "
+              f"{mb / r['seconds']:>7.1f} {r['rss_mb']:>7.0f}MB")
+    floor = results["flow floor (gunzip+split+dumps)"]
+    geo = results["flow logs, GeoIP"]
+    ratio = (geo["records"] / geo["seconds"]) / (floor["records"] / floor["seconds"])
+    print(f"flow logs with GeoIP run at {ratio:.0%} of the floor")
+
+
+if __name__ == "__main__":
+    _ = resource  # imported for the child processes' rusage
+    main()
