@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     _sink_options(back, default=None)
     _common(back)
 
+    dep = sub.add_parser("deploy", help="install index templates and lifecycle policies (idempotent)")
+    dep.add_argument("target", choices=("elasticsearch", "opensearch"))
+    dep.add_argument("--es-url", metavar="URL", help="Elasticsearch URL (or elasticsearch.url / ES_URL)")
+    dep.add_argument("--opensearch-url", metavar="URL", help="OpenSearch URL (or opensearch.url / OPENSEARCH_URL)")
+    dep.add_argument("--config", metavar="FILE", help="YAML configuration file")
+    dep.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
     norm = sub.add_parser("normalize", help="normalize files or directories to ECS NDJSON on stdout")
     norm.add_argument("--type", choices=("auto", *TYPES), default="auto", help="input type (default: detect)")
     norm.add_argument("paths", nargs="+", metavar="PATH")
@@ -158,7 +165,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
 
 
-COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfill}
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Install templates and policies into Elasticsearch or OpenSearch; print what changed."""
+    from connector.sinks.search_bulk import SearchSinkConfig
+    from connector.sinks.search_templates import deploy
+
+    overrides = {"elasticsearch": {"url": args.es_url}, "opensearch": {"url": args.opensearch_url}}
+    config = load_config(args.config, os.environ, overrides)
+    search_config = SearchSinkConfig.from_settings(dict(config.sinks.get(args.target, {})), os.environ, args.target)
+    for line in deploy(search_config):
+        print(line)
+    return 0
+
+
+COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfill, "deploy": cmd_deploy}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -93,8 +93,10 @@ def load_config(path: str | None = None, env: Mapping[str, str] | None = None,
     for var, value in env.items():
         if var.startswith(ENV_PREFIX) and "__" in var:
             section, _, key = var[len(ENV_PREFIX):].lower().partition("__")
-            if section in sections:
-                sections[section][key] = value
+            if section not in sections:
+                raise ConfigError(f"environment variable {var}: unknown section {section!r}; "
+                                  f"known: {', '.join(sorted(SECTIONS))}")
+            sections[section][key] = value
     for section, values in (overrides or {}).items():
         sections.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
 

@@ -13,6 +13,17 @@ import orjson
 from connector.normalize.timestamps import utc_now_iso
 from connector.sinks.base import DeadLetter
 
+MAX_RECORD_CHARS = 64 * 1024
+
+
+def _bounded(record: Any) -> Any:
+    # A garbage "line" can be hundreds of megabytes; the reason says what was wrong with it.
+    if isinstance(record, (str, bytes)) and len(record) > MAX_RECORD_CHARS:
+        head = record[:MAX_RECORD_CHARS]
+        text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+        return f"{text}... [truncated: {len(record)} characters in all]"
+    return record
+
 
 def dead_letter_json(letter: DeadLetter) -> bytes:
     """One dead letter as a JSON line (records that are not JSON-serializable become text)."""
@@ -21,7 +32,7 @@ def dead_letter_json(letter: DeadLetter) -> bytes:
         "origin": letter.origin,
         "location": letter.location,
         "reason": letter.reason,
-        "record": letter.record,
+        "record": _bounded(letter.record),
     }
     return orjson.dumps(entry, default=repr, option=orjson.OPT_NON_STR_KEYS) + b"\n"
 

@@ -67,4 +67,4 @@ class AddressBook:
             geo = self._geoip.geo(text)
             asn = self._geoip.autonomous_system(text)
         family = "ipv4" if addr.version == 4 else "ipv6"
-        return AddressInfo(str(addr), family, addr.packed, public, geo, asn)
+        return AddressInfo(text, family, addr.packed, public, geo, asn)

@@ -11,6 +11,7 @@ from connector.sinks.base import DeadLetter
 
 GZIP_MAGIC = b"\x1f\x8b"
 READ_SIZE = 256 * 1024
+OUTPUT_STEP = 1024 * 1024
 # A decompression bomb expands thousands of times; real AWS logs compress 5-30x.
 MAX_EXPANSION_RATIO = 400
 EXPANSION_CHECK_AFTER = 64 * 1024 * 1024
@@ -72,11 +73,16 @@ def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
         consumed += len(chunk)
         while chunk:
             member_open = True
-            out = decomp.decompress(chunk)
+            # Bounded output per call: a bomb is noticed after a megabyte, not after a gigabyte.
+            out = decomp.decompress(chunk, OUTPUT_STEP)
+            chunk = decomp.unconsumed_tail
             if out:
                 produced += len(out)
+                if produced > EXPANSION_CHECK_AFTER and produced / consumed > MAX_EXPANSION_RATIO:
+                    raise DecompressionBomb(
+                        f"decompressed {produced} bytes from {consumed} (ratio over {MAX_EXPANSION_RATIO}:1)"
+                    )
                 yield out
-            chunk = b""
             if decomp.eof:
                 member_open = False
                 chunk = decomp.unused_data
@@ -85,10 +91,6 @@ def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
                     if chunk.strip(b"\x00"):
                         raise zlib.error("trailing garbage after the gzip stream")
                     chunk = b""
-        if produced > EXPANSION_CHECK_AFTER and produced / consumed > MAX_EXPANSION_RATIO:
-            raise DecompressionBomb(
-                f"decompressed {produced} bytes from {consumed} (ratio over {MAX_EXPANSION_RATIO}:1)"
-            )
         chunk = raw.read(READ_SIZE)
     if member_open:
         tail = decomp.flush()

@@ -4,6 +4,7 @@ skipped by rule."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
@@ -14,6 +15,7 @@ from connector.formats.base import (
     Parsed,
     RawBatch,
     Skipped,
+    iter_line_blocks,
     payload_chunks,
     read_all,
     read_error_reason,
@@ -22,6 +24,7 @@ from connector.sinks.base import DeadLetter
 
 DATASET = "aws.cloudtrail"
 CHUNK_RECORDS = 2048
+MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
 DIGEST_RULE = "CloudTrail digest file (integrity proof, not events)"
 WRITABILITY_RULE = "CloudTrail ConfigWritabilityCheckFile (bucket permission probe)"
@@ -54,8 +57,19 @@ class CloudTrailReader:
         if rule is not None:
             yield Skipped(rule, 1, origin)
             return
+        chunks = payload_chunks(raw)
         try:
-            data = read_all(payload_chunks(raw), MAX_DOCUMENT_BYTES)
+            first = next(chunks, b"")
+        except READ_ERRORS as exc:
+            yield DeadLetter(None, read_error_reason(exc), origin, "object")
+            return
+        if _starts_with_record_line(first):
+            # One record per line: stream it, so size does not matter and a truncated object
+            # still delivers every line before the damage.
+            yield from self.read_lines(iter_line_blocks(itertools.chain((first,), chunks), MAX_LINE_BYTES), origin)
+            return
+        try:
+            data = first + read_all(chunks, MAX_DOCUMENT_BYTES - len(first))
         except READ_ERRORS as exc:
             yield DeadLetter(None, read_error_reason(exc), origin, "object")
             return
@@ -93,28 +107,51 @@ class CloudTrailReader:
                          origin, "object")
 
     def read_lines(self, blocks: Iterable[list[str]], origin: str) -> Iterator[Parsed]:
-        """One JSON record per line (CloudWatch Logs events, NDJSON files)."""
-        batch = RawBatch(DATASET, originals=[] if self._keep_original else None)
+        """One JSON record per line (CloudWatch Logs events, NDJSON files); a read error after
+        some lines still delivers those lines, then one dead letter says where it broke."""
+        batch = self._new_batch()
         line_no = 0
-        for block in blocks:
-            for line in block:
-                line_no += 1
-                if not line.strip():
-                    continue
-                try:
-                    rec = orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    yield DeadLetter(line, f"invalid JSON: {exc}", origin, f"line {line_no}")
-                    continue
-                if isinstance(rec, dict) and isinstance(rec.get("Records"), list):
-                    yield from self._from_document(rec, origin)
-                    continue
-                batch.records.append(rec)
-                batch.locations.append(line_no)
-                if batch.originals is not None:
-                    batch.originals.append(line)
-                if len(batch.records) >= CHUNK_RECORDS:
-                    yield batch
-                    batch = RawBatch(DATASET, originals=[] if self._keep_original else None)
+        try:
+            for block in blocks:
+                for line in block:
+                    line_no += 1
+                    if not line.strip():
+                        continue
+                    try:
+                        rec = orjson.loads(line)
+                    except orjson.JSONDecodeError as exc:
+                        yield DeadLetter(line, f"invalid JSON: {exc}", origin, f"line {line_no}")
+                        continue
+                    if isinstance(rec, dict) and isinstance(rec.get("Records"), list):
+                        yield from self._from_document(rec, origin)
+                        continue
+                    batch.records.append(rec)
+                    batch.locations.append(line_no)
+                    if batch.originals is not None:
+                        batch.originals.append(line)
+                    if len(batch.records) >= CHUNK_RECORDS:
+                        yield batch
+                        batch = self._new_batch()
+        except READ_ERRORS as exc:
+            if batch.records:
+                yield batch
+                batch = self._new_batch()
+            yield DeadLetter(None, read_error_reason(exc), origin, f"after line {line_no}")
         if batch.records:
             yield batch
+
+    def _new_batch(self) -> RawBatch:
+        return RawBatch(DATASET, originals=[] if self._keep_original else None)
+
+
+def _starts_with_record_line(head: bytes) -> bool:
+    """True when the object's first line is one complete CloudTrail record (NDJSON)."""
+    text = head.lstrip()
+    newline = text.find(b"\n")
+    if not text.startswith(b"{") or newline < 0:
+        return False
+    try:
+        first = orjson.loads(text[:newline])
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(first, dict) and "Records" not in first and "eventVersion" in first

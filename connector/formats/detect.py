@@ -13,8 +13,7 @@ TYPES = (VPCFLOW, CLOUDTRAIL, CONFIG)
 
 _KEY_PATTERNS = (
     (re.compile(r"(^|/)vpcflowlogs/|_vpcflowlogs_|aws-service=vpcflowlogs", re.I), VPCFLOW),
-    (re.compile(r"(^|/)CloudTrail(-Insight|-Digest)?/|_CloudTrail(-Insight|-Digest)?_|ConfigWritabilityCheckFile$"),
-     CLOUDTRAIL),
+    (re.compile(r"(^|/)CloudTrail(-Insight|-Digest)?/|_CloudTrail(-Insight|-Digest)?_"), CLOUDTRAIL),
     (re.compile(r"(^|/)Config/|_Config_|ConfigHistory|ConfigSnapshot"), CONFIG),
 )
 _CONFIG_KEYS = ("configurationItems", "configurationItem", "configurationItemSummary", "messageType",

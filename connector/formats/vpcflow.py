@@ -24,7 +24,8 @@ from connector.sinks.base import DeadLetter
 DATASET = "aws.vpcflow"
 CHUNK_RECORDS = 4096
 MAX_LINE_BYTES = 64 * 1024
-NODATA_RULE = "flow record without data (NODATA/SKIPDATA) dropped by vpcflow.drop_nodata"
+NODATA_RULE = "flow record without data (NODATA/SKIPDATA) dropped by normalize.drop_nodata"
+EMPTY_RULE = "empty object"
 
 
 def parse_format(text: str) -> tuple[str, ...]:
@@ -83,6 +84,7 @@ class FlowLogReader:
         line_no = 0
         nodata = 0
         first = True
+        failed = False
         try:
             for block in blocks:
                 for line in block:
@@ -112,6 +114,7 @@ class FlowLogReader:
                     batch.records.append(line)
                     batch.locations.append(line_no)
         except READ_ERRORS as exc:
+            failed = True
             if batch is not None:
                 yield batch
                 batch = None
@@ -120,6 +123,8 @@ class FlowLogReader:
             yield batch
         if nodata:
             yield Skipped(NODATA_RULE, nodata, origin)
+        if first and not failed:
+            yield Skipped(EMPTY_RULE, 1, origin)
 
     def read_parquet(self, source: Any, origin: str) -> Iterator[Parsed]:
         """Parquet flow logs: columns are the fields; each row is rendered as a line so the

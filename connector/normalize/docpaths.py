@@ -66,7 +66,13 @@ def iso_millis(value: Any) -> str:
     return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
 
 
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {"string": lambda v: v, "iso_time": iso_millis, "text": str}
+_PLACEHOLDERS = frozenset(("Not Applicable", "-", "N/A"))
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "string": lambda v: v,
+    "iso_time": iso_millis,
+    "text": str,
+    "aws_optional": lambda v: None if v in _PLACEHOLDERS else v,
+}
 
 
 class FieldMoves:
@@ -89,6 +95,8 @@ class FieldMoves:
             if value is None or value == "":
                 continue
             value = convert(value)
+            if value is None:
+                continue
             for put in puts:
                 put(doc, value)
             if related_kind is not None:

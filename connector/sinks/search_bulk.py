@@ -1,0 +1,605 @@
+"""Bulk delivery shared by the Elasticsearch and OpenSearch sinks.
+
+One code path for both servers: ``_bulk`` is sent with ``requests`` (a session can be injected,
+so unit tests hand in one that ``responses`` controls). Every record becomes a ``create`` action
+with ``_id = event.id``, so a replay is idempotent and a 409 means "already there". Bodies are
+gzip-compressed and split by document count and bytes; the requests of one batch run
+concurrently on a small thread pool (zlib and socket I/O release the GIL). Items are read one by
+one: 429 / 5xx items are resent with tenacity backoff, refused ones are dead-lettered with the
+server's reason, and ``send`` returns only when every record is settled.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from connector.errors import ConfigError, FatalSinkError, SinkError
+from connector.sinks.base import Batch, DeadLetter, Delivery
+
+KINDS = ("elasticsearch", "opensearch")
+DATASETS = ("vpcflow", "cloudtrail", "config")
+# Elasticsearch's rules for a data stream namespace (lowercase, no '-', none of \/*?"<>|,# :).
+_NAMESPACE_RE = re.compile(r'^[a-z0-9_][^A-Z\-\\/*?"<>|,# :]{0,99}$')
+_INDEX_PREFIX_RE = re.compile(r'^[a-z0-9][^A-Z\\/*?"<>|,# :]{0,99}$')
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_FILTER_PATH = "errors,items.*.status,items.*.error"
+_ENV_PREFIX = {"elasticsearch": "ES", "opensearch": "OPENSEARCH"}
+
+
+@dataclass(frozen=True)
+class SearchSinkConfig:
+    """Validated settings of an Elasticsearch or OpenSearch sink; secrets stay out of ``repr``."""
+
+    kind: str
+    url: str
+    api_key: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+    aws_sigv4: bool = False
+    aws_region: str | None = None
+    aws_service: str = "es"
+    verify_tls: bool = True
+    ca_certs: str | None = None
+    namespace: str = "default"
+    data_streams: bool = True
+    index_prefix: str = "aws_connector"
+    bulk_docs: int = 5000
+    bulk_bytes: int = 10 * 1024 * 1024
+    concurrency: int = 4
+    max_retries: int = 8
+    retry_max_seconds: float = 30.0
+    timeout_seconds: float = 60.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], env: Mapping[str, str], kind: str) -> SearchSinkConfig:
+        """Build from config-file/CLI settings; credentials and URL fall back to the environment.
+
+        A value present in ``settings`` wins; ``ES_*`` (Elasticsearch) or ``OPENSEARCH_*``
+        (OpenSearch) variables fill what is missing: ``_URL``, ``_API_KEY``, ``_USERNAME``,
+        ``_PASSWORD``, ``_BEARER_TOKEN`` (``ES_API_KEY`` only: OpenSearch has no API keys here).
+        """
+        if kind not in KINDS:
+            raise ConfigError(f"sink kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        prefix = _ENV_PREFIX[kind]
+        known = {f.name for f in cls.__dataclass_fields__.values()} - {"kind"}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise ConfigError(f"{kind}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+        def pick(key: str, env_name: str | None = None) -> Any:
+            value = settings.get(key)
+            if value in (None, "") and env_name is not None:
+                value = env.get(f"{prefix}_{env_name}") or None
+            return value
+
+        url = pick("url", "URL")
+        if not url or not isinstance(url, str):
+            raise ConfigError(f"{kind}.url is required (or set {prefix}_URL)")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{kind}.url must start with http:// or https://, got {url!r}")
+        values: dict[str, Any] = {
+            "kind": kind,
+            "url": url.rstrip("/"),
+            "api_key": pick("api_key", "API_KEY" if kind == "elasticsearch" else None),
+            "username": pick("username", "USERNAME"),
+            "password": pick("password", "PASSWORD"),
+            "bearer_token": pick("bearer_token", "BEARER_TOKEN"),
+        }
+        for key in ("aws_sigv4", "verify_tls", "data_streams"):
+            if key in settings:
+                values[key] = _as_bool(kind, key, settings[key])
+        for key in ("aws_region", "aws_service", "ca_certs", "namespace", "index_prefix"):
+            if settings.get(key) is not None:
+                if not isinstance(settings[key], str) or not settings[key]:
+                    raise ConfigError(f"{kind}.{key} must be a non-empty string, got {settings[key]!r}")
+                values[key] = settings[key]
+        for key, low in (("bulk_docs", 1), ("bulk_bytes", 1024), ("concurrency", 1), ("max_retries", 0)):
+            if key in settings:
+                values[key] = _as_int(kind, key, settings[key], low)
+        for key in ("retry_max_seconds", "timeout_seconds"):
+            if key in settings:
+                values[key] = _as_float(kind, key, settings[key])
+        config = cls(**values)
+        config._validate()
+        return config
+
+    def _validate(self) -> None:
+        kind = self.kind
+        if not _NAMESPACE_RE.match(self.namespace):
+            raise ConfigError(
+                f"{kind}.namespace {self.namespace!r} is not a valid data stream namespace"
+                " (lowercase, no '-', none of \\/*?\"<>|,# :, at most 100 characters)"
+            )
+        if not _INDEX_PREFIX_RE.match(self.index_prefix):
+            raise ConfigError(f"{kind}.index_prefix {self.index_prefix!r} is not a valid lowercase index name")
+        if (self.username is None) != (self.password is None):
+            raise ConfigError(f"{kind}.username and {kind}.password must be set together")
+        methods = [
+            name
+            for name, on in (
+                ("api_key", self.api_key is not None),
+                ("username/password", self.username is not None),
+                ("bearer_token", self.bearer_token is not None),
+                ("aws_sigv4", self.aws_sigv4),
+            )
+            if on
+        ]
+        if len(methods) > 1:
+            raise ConfigError(f"{kind}: choose one authentication method, got {' and '.join(methods)}")
+        if self.aws_sigv4 and kind != "opensearch":
+            raise ConfigError(f"{kind}.aws_sigv4 applies to Amazon OpenSearch Service; use the opensearch sink")
+        if self.aws_sigv4 and not self.aws_region:
+            raise ConfigError(f"{kind}.aws_region is required when aws_sigv4 is true")
+        if self.aws_service not in ("es", "aoss"):
+            raise ConfigError(f"{kind}.aws_service must be 'es' (managed domain) or 'aoss' (serverless)")
+        if self.api_key is not None and kind == "opensearch":
+            raise ConfigError("opensearch.api_key is not supported; use username/password, bearer_token or aws_sigv4")
+        if self.ca_certs is not None and not self.verify_tls:
+            raise ConfigError(f"{kind}.ca_certs is set but verify_tls is false; drop one of them")
+
+    def index_for(self, dataset: str) -> str | None:
+        """The data stream (or plain index) that receives ``dataset``; None for an unknown one."""
+        short = dataset[4:] if dataset.startswith("aws.") else dataset
+        if short not in DATASETS:
+            return None
+        if self.data_streams:
+            return f"logs-aws_connector.{short}-{self.namespace}"
+        return f"{self.index_prefix}.{short}-{self.namespace}"
+
+
+def _as_bool(kind: str, key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+        return value.lower() in ("true", "yes", "1")
+    raise ConfigError(f"{kind}.{key} must be true or false, got {value!r}")
+
+
+def _as_int(kind: str, key: str, value: Any, low: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{kind}.{key} must be an integer, got {value!r}") from None
+    if isinstance(value, bool) or number < low:
+        raise ConfigError(f"{kind}.{key} must be an integer >= {low}, got {value!r}")
+    return number
+
+
+def _as_float(kind: str, key: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{kind}.{key} must be a number, got {value!r}") from None
+    if number <= 0 or isinstance(value, bool):
+        raise ConfigError(f"{kind}.{key} must be a positive number, got {value!r}")
+    return number
+
+
+class SearchConnection:
+    """Base URL, auth and TLS of one cluster over a ``requests`` session; shared by sink and deploy."""
+
+    def __init__(
+        self,
+        config: SearchSinkConfig,
+        session: requests.Session | None = None,
+        auth: requests.auth.AuthBase | None = None,
+    ) -> None:
+        self.config = config
+        self.url = config.url
+        self.auth = auth
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(4, config.concurrency * 2))
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self.session = session
+        self.verify: bool | str = config.ca_certs if config.ca_certs else config.verify_tls
+        self.headers = {"Accept": "application/json", **_auth_headers(config)}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> requests.Response:
+        """One HTTP call; transport failures become ``SinkError`` with the URL but no secret."""
+        all_headers = dict(self.headers)
+        if json_body is not None:
+            data = orjson.dumps(json_body)
+            all_headers["Content-Type"] = "application/json"
+        if headers:
+            all_headers.update(headers)
+        try:
+            return self.session.request(
+                method,
+                f"{self.url}{path}",
+                data=data,
+                headers=all_headers,
+                auth=self.auth,
+                verify=self.verify,
+                timeout=timeout or self.config.timeout_seconds,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise FatalSinkError(
+                f"{self.config.kind} at {self.url}: TLS verification failed ({_short(exc)});"
+                " set ca_certs to the cluster's CA bundle"
+            ) from None
+        except requests.RequestException as exc:
+            raise SinkError(f"{self.config.kind} at {self.url} unreachable: {_short(exc)}") from None
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.session.close()
+
+
+def _auth_headers(config: SearchSinkConfig) -> dict[str, str]:
+    if config.api_key:
+        key = config.api_key
+        # Accept both Kibana's "encoded" form and the raw "id:api_key" pair.
+        if ":" in key:
+            key = base64.b64encode(key.encode()).decode()
+        return {"Authorization": f"ApiKey {key}"}
+    if config.username is not None and config.password is not None:
+        pair = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()
+        return {"Authorization": f"Basic {pair}"}
+    if config.bearer_token:
+        return {"Authorization": f"Bearer {config.bearer_token}"}
+    return {}
+
+
+def _short(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class _Retryable(Exception):
+    """Some items (or the whole request) may succeed if sent again."""
+
+
+@dataclass
+class BulkStats:
+    """Counters for logs and tests: what the sink did beyond delivering."""
+
+    requests: int = 0
+    retried_requests: int = 0
+    retried_items: int = 0
+    conflicts: int = 0
+    dead_lettered: int = 0
+    delivered: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        """Add counts from one worker thread."""
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass
+class _Chunk:
+    """One bulk request's worth of records: their batch positions and encoded NDJSON lines."""
+
+    positions: list[int]
+    lines: list[bytes]
+    delivered: int = 0
+    dead: list[tuple[int, str]] = field(default_factory=list)
+
+
+class SearchBulkSink:
+    """Implements the ``Sink`` protocol for both servers; subclasses only supply auth and naming."""
+
+    display_name = "search"
+
+    def __init__(
+        self,
+        config: SearchSinkConfig,
+        connection: SearchConnection,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        min_chunk_docs: int = 250,
+    ) -> None:
+        self.config = config
+        self.connection = connection
+        self.stats = BulkStats()
+        self._sleep = sleep
+        self.min_chunk_docs = min_chunk_docs
+        self._pool = ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix=f"{config.kind}-bulk")
+        self._action_prefix: dict[str, bytes | None] = {}
+        self._headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
+        self._bulk_path = f"/_bulk?filter_path={_FILTER_PATH}"
+
+    # -- Sink protocol -------------------------------------------------------------------------
+
+    def send(self, batch: Batch) -> Delivery:
+        """Deliver a batch; returns when every record is delivered or dead-lettered."""
+        dead: list[tuple[int, str]] = []
+        positions, lines = self._encode(batch, dead)
+        chunks = self._split(positions, lines)
+        futures: list[Future[_Chunk]] = [self._pool.submit(self._deliver, chunk) for chunk in chunks]
+        delivered = 0
+        first_error: BaseException | None = None
+        for future in futures:
+            try:
+                chunk = future.result()
+            except BaseException as exc:
+                # Wait for the other requests anyway: nothing may still be in flight on return.
+                if first_error is None or isinstance(exc, FatalSinkError):
+                    first_error = exc
+                continue
+            delivered += chunk.delivered
+            dead.extend(chunk.dead)
+        if first_error is not None:
+            raise first_error
+        dead.sort()
+        letters = [
+            DeadLetter(
+                record=batch.docs[i],
+                reason=reason,
+                origin=batch.origins[i],
+                location=f"{self.config.index_for(batch.datasets[i])}/{_doc_id(batch.docs[i])}",
+            )
+            for i, reason in dead
+        ]
+        self.stats.add(delivered=delivered, dead_lettered=len(letters))
+        return Delivery(delivered=delivered, dead_lettered=letters)
+
+    def close(self) -> None:
+        """Stop the worker threads and close connections."""
+        self._pool.shutdown(wait=True)
+        self.connection.close()
+
+    # -- encoding --------------------------------------------------------------------------------
+
+    def _prefix(self, dataset: str) -> bytes | None:
+        prefix = self._action_prefix.get(dataset, b"")
+        if prefix == b"":
+            index = self.config.index_for(dataset)
+            prefix = None if index is None else b'{"create":{"_index":"' + index.encode() + b'","_id":'
+            self._action_prefix[dataset] = prefix
+        return prefix
+
+    def _encode(self, batch: Batch, dead: list[tuple[int, str]]) -> tuple[list[int], list[bytes]]:
+        """NDJSON line pairs per record; a record that cannot be encoded is dead-lettered here."""
+        positions: list[int] = []
+        lines: list[bytes] = []
+        dumps = orjson.dumps
+        prefix_for = self._prefix
+        for i, (doc, dataset) in enumerate(zip(batch.docs, batch.datasets, strict=True)):
+            prefix = prefix_for(dataset)
+            if prefix is None:
+                dead.append((i, f"no data stream for dataset {dataset!r} (expected aws.{'|aws.'.join(DATASETS)})"))
+                continue
+            event = doc.get("event")
+            event_id = event.get("id") if isinstance(event, dict) else None
+            if not isinstance(event_id, str) or not event_id:
+                dead.append((i, "document has no event.id, so it cannot be written idempotently"))
+                continue
+            try:
+                lines.append(prefix + dumps(event_id) + b"}}\n" + dumps(doc) + b"\n")
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                dead.append((i, f"document is not serializable as JSON: {exc}"))
+                continue
+            positions.append(i)
+        return positions, lines
+
+    def _split(self, positions: list[int], lines: list[bytes]) -> list[_Chunk]:
+        """Chunks bounded by bulk_docs and bulk_bytes, and small enough that a batch fills the pool."""
+        if not lines:
+            return []
+        per_request = min(
+            self.config.bulk_docs,
+            max(self.min_chunk_docs, math.ceil(len(lines) / self.config.concurrency)),
+        )
+        max_bytes = self.config.bulk_bytes
+        chunks: list[_Chunk] = []
+        cur_pos: list[int] = []
+        cur_lines: list[bytes] = []
+        size = 0
+        for pos, line in zip(positions, lines, strict=True):
+            if cur_lines and (len(cur_lines) >= per_request or size + len(line) > max_bytes):
+                chunks.append(_Chunk(cur_pos, cur_lines))
+                cur_pos, cur_lines, size = [], [], 0
+            cur_pos.append(pos)
+            cur_lines.append(line)
+            size += len(line)
+        chunks.append(_Chunk(cur_pos, cur_lines))
+        return chunks
+
+    # -- delivery --------------------------------------------------------------------------------
+
+    def _deliver(self, chunk: _Chunk) -> _Chunk:
+        """Send one chunk, resending only what is still pending, until all of it is settled."""
+        pending: list[tuple[int, bytes]] = list(zip(chunk.positions, chunk.lines, strict=True))
+        retrying = Retrying(
+            stop=stop_after_attempt(self.config.max_retries + 1),
+            wait=wait_random_exponential(multiplier=0.1, max=self.config.retry_max_seconds),
+            retry=retry_if_exception_type(_Retryable),
+            sleep=self._sleep,
+        )
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    if attempts:
+                        self.stats.add(retried_requests=1, retried_items=len(pending))
+                    attempts += 1
+                    try:
+                        pending = self._attempt(pending, chunk)
+                    except _RetryableItems as exc:
+                        pending = exc.items
+                        raise
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            raise SinkError(
+                f"{self.config.kind} at {self.connection.url}: {len(pending)} record(s) still not accepted"
+                f" after {attempts} attempt(s): {last}"
+            ) from None
+        return chunk
+
+    def _attempt(self, pending: list[tuple[int, bytes]], chunk: _Chunk) -> list[tuple[int, bytes]]:
+        """One ``_bulk`` request; settles what it can and raises ``_Retryable`` for the rest."""
+        body = gzip.compress(b"".join(line for _, line in pending), compresslevel=1, mtime=0)
+        self.stats.add(requests=1)
+        try:
+            resp = self.connection.request("POST", self._bulk_path, data=body, headers=self._headers)
+        except FatalSinkError:
+            raise
+        except SinkError as exc:
+            raise _Retryable(str(exc)) from None
+        status = resp.status_code
+        if status in _RETRY_STATUSES:
+            raise _Retryable(f"HTTP {status} {_error_reason_text(resp)}")
+        if status in (401, 403):
+            raise FatalSinkError(
+                f"{self.config.kind} at {self.connection.url} refused the credentials (HTTP {status}):"
+                f" {_error_reason_text(resp)}"
+            )
+        if status == 413:
+            raise FatalSinkError(
+                f"{self.config.kind} at {self.connection.url} refused a {len(body)}-byte bulk request as too"
+                " large (HTTP 413); lower bulk_bytes"
+            )
+        if status != 200:
+            raise FatalSinkError(
+                f"{self.config.kind} at {self.connection.url} refused the bulk request (HTTP {status}):"
+                f" {_error_reason_text(resp)}"
+            )
+        raw = resp.content
+        if raw.startswith(b'{"errors":false'):
+            # The common case: nothing to read item by item.
+            chunk.delivered += len(pending)
+            return []
+        return self._settle_items(pending, chunk, raw)
+
+    def _settle_items(
+        self, pending: list[tuple[int, bytes]], chunk: _Chunk, raw: bytes
+    ) -> list[tuple[int, bytes]]:
+        try:
+            body = orjson.loads(raw)
+            if body.get("errors") is False:
+                chunk.delivered += len(pending)
+                return []
+            items = body["items"]
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            raise _Retryable(f"unreadable bulk response: {raw[:200]!r}") from None
+        if len(items) != len(pending):
+            raise _Retryable(f"bulk response has {len(items)} items for {len(pending)} actions")
+        retry: list[tuple[int, bytes]] = []
+        retry_reason = ""
+        conflicts = 0
+        for (pos, line), item in zip(pending, items, strict=True):
+            result = item.get("create") or next(iter(item.values()))
+            status = result.get("status", 0)
+            if status < 300:
+                chunk.delivered += 1
+            elif status == 409:
+                conflicts += 1
+                chunk.delivered += 1
+            elif status in _RETRY_STATUSES:
+                retry.append((pos, line))
+                retry_reason = retry_reason or _item_reason(result)
+            elif status in (401, 403) or (status == 404 and _error_type(result) == "index_not_found_exception"):
+                raise FatalSinkError(
+                    f"{self.config.kind} at {self.connection.url} refused writes (HTTP {status}):"
+                    f" {_item_reason(result)}"
+                )
+            else:
+                chunk.dead.append((pos, _item_reason(result)))
+        if conflicts:
+            self.stats.add(conflicts=conflicts)
+        if retry:
+            raise _RetryableItems(retry, f"{len(retry)} item(s) to resend: {retry_reason}")
+        return []
+
+    def check_connection(self) -> str:
+        """Reach the cluster once at start, so a wrong URL or credential fails with a clear message."""
+        return check_connection(self.connection)
+
+
+class _RetryableItems(_Retryable):
+    """Raised with the items to resend, so the next attempt carries only those."""
+
+    def __init__(self, items: list[tuple[int, bytes]], message: str) -> None:
+        super().__init__(message)
+        self.items = items
+
+
+def _error_type(result: Mapping[str, Any]) -> str:
+    error = result.get("error")
+    return str(error.get("type", "")) if isinstance(error, dict) else ""
+
+
+def _item_reason(result: Mapping[str, Any]) -> str:
+    """The server's reason for one item, with its cause: what an operator needs to fix it."""
+    status = result.get("status")
+    error = result.get("error")
+    if not isinstance(error, dict):
+        return f"HTTP {status}: {error}"
+    text = f"HTTP {status} {error.get('type')}: {error.get('reason')}"
+    cause = error.get("caused_by")
+    if isinstance(cause, dict):
+        text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+    return text
+
+
+def _error_reason_text(resp: requests.Response) -> str:
+    try:
+        body = orjson.loads(resp.content)
+    except orjson.JSONDecodeError:
+        return resp.text[:300]
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return f"{error.get('type')}: {error.get('reason')}"
+    return str(error or body)[:300]
+
+
+def _doc_id(doc: Mapping[str, Any]) -> str:
+    event = doc.get("event")
+    return str(event.get("id")) if isinstance(event, dict) else ""
+
+
+def check_connection(connection: SearchConnection) -> str:
+    """Describe the cluster (distribution and version) or raise a ``SinkError`` that says why not."""
+    kind = connection.config.kind
+    resp = connection.request("GET", "/")
+    if resp.status_code == 401:
+        raise FatalSinkError(f"{kind} at {connection.url} refused the credentials (HTTP 401)")
+    if resp.status_code == 200:
+        info = orjson.loads(resp.content)
+        version = info.get("version", {})
+        distribution = version.get("distribution", "elasticsearch")
+        if distribution != kind:
+            raise FatalSinkError(f"{connection.url} is {distribution}, not {kind}; use the {distribution} sink")
+        return f"{distribution} {version.get('number', '?')} at {connection.url}"
+    # Minimal builds have no root endpoint, and a writer-only role may not read it.
+    health = connection.request("GET", "/_cluster/health")
+    if health.status_code == 200:
+        return f"{kind} at {connection.url} (cluster {orjson.loads(health.content).get('status')})"
+    if health.status_code in (401, 403) and resp.status_code == 403:
+        return f"{kind} at {connection.url} (authenticated; no monitor privilege)"
+    raise SinkError(f"{kind} at {connection.url} answered HTTP {resp.status_code}: {_error_reason_text(resp)}")

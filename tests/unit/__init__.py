@@ -1,0 +1,1 @@
+"""Unit tests of the connector's core: readers, normalizers, enrichment, pipeline, CLI."""
