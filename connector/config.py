@@ -14,7 +14,11 @@ import yaml
 from connector.enrich.geoip import EMBEDDED_CITY_DB, GeoIpSettings
 from connector.errors import ConfigError
 
-SECTIONS = {"geoip", "normalize", "sink", "dlq", "pipeline", "splunk_hec", "elasticsearch", "opensearch", "file"}
+SECTIONS = {"geoip", "normalize", "sink", "dlq", "pipeline", "splunk_hec", "elasticsearch", "opensearch", "file",
+            "aws", "forward", "backfill", "cloudwatch"}
+# Sections validated by the component that owns them (a sink, a source, a service).
+COMPONENT_SECTIONS = ("sink", "splunk_hec", "elasticsearch", "opensearch", "file", "aws", "forward", "backfill",
+                      "cloudwatch")
 ENV_PREFIX = "AWS_SIEM_CONNECTOR_"
 
 
@@ -43,7 +47,12 @@ class AppConfig:
     normalize: NormalizeSettings = field(default_factory=NormalizeSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     dlq_path: str | None = None
+    # Raw sections of the sinks, sources and services; each validates its own (see COMPONENT_SECTIONS).
     sinks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A component's raw settings (empty when absent)."""
+        return dict(self.sinks.get(name, {}))
     source_file: str = "<defaults>"
 
 
@@ -129,6 +138,6 @@ def load_config(path: str | None = None, env: Mapping[str, str] | None = None,
 
     dlq = sections["dlq"]
     _check_keys(dlq, {"path"}, "dlq", where)
-    sinks = {name: sections[name] for name in ("sink", "splunk_hec", "elasticsearch", "opensearch", "file")}
+    sinks = {name: sections[name] for name in COMPONENT_SECTIONS}
     return AppConfig(geoip=geoip, normalize=normalize, pipeline=PipelineSettings(batch_docs=batch_docs),
                      dlq_path=dlq.get("path") or None, sinks=sinks, source_file=where)

@@ -76,6 +76,8 @@ class RecordProcessor:
         settings = config.normalize
         self._keep_raw = keep_raw
         self._flow_reader = FlowLogReader(settings.vpcflow_format, settings.drop_nodata)
+        self._drop_nodata = settings.drop_nodata
+        self._custom_flow_readers: dict[str, FlowLogReader] = {}
         self._trail_reader = CloudTrailReader(keep_original=settings.keep_original or keep_raw)
         self._config_reader = ConfigReader(fetch_oversized)
         self._flows = FlowNormalizer(self.addresses, settings.keep_original)
@@ -108,16 +110,26 @@ class RecordProcessor:
         """Raw records of the unit in its format."""
         with closing(unit.open()) as raw:
             if kind == VPCFLOW:
+                reader = self._flow_reader_for(unit.vpcflow_format)
                 if unit.key.endswith(".parquet") or _starts_with(raw, b"PAR1"):
-                    yield from self._flow_reader.read_parquet(raw, unit.origin)
+                    yield from reader.read_parquet(raw, unit.origin)
                 else:
-                    yield from self._flow_reader.read(raw, unit.origin)
+                    yield from reader.read(raw, unit.origin)
             elif kind == CLOUDTRAIL:
                 yield from self._trail_reader.read(raw, unit.key if "/" in unit.key else unit.origin)
             elif kind == CONFIG:
                 yield from self._config_reader.read(raw, unit.origin)
             else:
                 raise ValueError(f"unknown type {kind!r}")
+
+    def _flow_reader_for(self, custom_format: str | None) -> FlowLogReader:
+        if custom_format is None:
+            return self._flow_reader
+        reader = self._custom_flow_readers.get(custom_format)
+        if reader is None:
+            reader = FlowLogReader(custom_format, self._drop_nodata)
+            self._custom_flow_readers[custom_format] = reader
+        return reader
 
     def normalize(self, raw: RawBatch, origin: str, id_key: str) -> tuple[NormalizedChunk, list[DeadLetter]]:
         """ECS documents for one raw batch, plus the records that could not be mapped."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import struct
+from binascii import b2a_base64
 
-_PORT_PAIR = struct.Struct(">HH")
+_PORT_PAIR = struct.Struct(">HH").pack
+_SHA1 = hashlib.sha1
 _PROTOCOLS_WITH_PORTS = frozenset((6, 17, 132))  # tcp, udp, sctp
 _ICMP = 1
 _ICMP6 = 58
@@ -14,6 +15,8 @@ _ICMP6 = 58
 _ICMP4_COUNTERPART = {8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17, 10: 9, 9: 10}
 _ICMP6_COUNTERPART = {128: 129, 129: 128, 133: 134, 134: 133, 135: 136, 136: 135, 130: 131, 131: 130,
                       144: 145, 145: 144}
+# "protocol, padding" bytes, precomputed: this runs once per flow record.
+_PROTO_PAD = [bytes((p, 0)) for p in range(256)]
 
 
 def community_id(src: bytes, dst: bytes, proto: int, sport: int, dport: int, seed: int = 0) -> str:
@@ -21,23 +24,34 @@ def community_id(src: bytes, dst: bytes, proto: int, sport: int, dport: int, see
 
     For ICMP the ports carry type and code, as the specification says.
     """
+    if proto in _PROTOCOLS_WITH_PORTS:
+        if len(src) == len(dst):
+            swap = src > dst or (src == dst and sport > dport)
+        else:
+            # Mixed families (a NAT64 flow) order the shorter address first, as Elastic's processor does.
+            swap = len(src) > len(dst)
+        if swap:
+            src, dst, sport, dport = dst, src, dport, sport
+        data = seed.to_bytes(2, "big") + src + dst + _PROTO_PAD[proto] + _PORT_PAIR(sport, dport)
+        return "1:" + b2a_base64(_SHA1(data, usedforsecurity=False).digest(), newline=False).decode("ascii")
+    return _other_protocols(src, dst, proto, sport, dport, seed)
+
+
+def _other_protocols(src: bytes, dst: bytes, proto: int, sport: int, dport: int, seed: int) -> str:
     one_way = False
-    if proto in (_ICMP, _ICMP6):
+    has_ports = proto in (_ICMP, _ICMP6)
+    if has_ports:
         table = _ICMP4_COUNTERPART if proto == _ICMP else _ICMP6_COUNTERPART
         counterpart = table.get(sport)
         if counterpart is None:
             one_way = True
         else:
             dport = counterpart
-        has_ports = True
-    else:
-        has_ports = proto in _PROTOCOLS_WITH_PORTS
     if not one_way:
-        # Mixed families (a NAT64 flow) order the shorter address first, as Elastic's processor does.
         swap = len(src) > len(dst) if len(src) != len(dst) else src > dst or (src == dst and sport > dport)
         if swap:
             src, dst, sport, dport = dst, src, dport, sport
-    data = seed.to_bytes(2, "big") + src + dst + bytes((proto, 0))
+    data = seed.to_bytes(2, "big") + src + dst + _PROTO_PAD[proto & 0xFF]
     if has_ports:
-        data += _PORT_PAIR.pack(sport, dport)
-    return "1:" + base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode("ascii")
+        data += _PORT_PAIR(sport, dport)
+    return "1:" + b2a_base64(_SHA1(data, usedforsecurity=False).digest(), newline=False).decode("ascii")

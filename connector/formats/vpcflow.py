@@ -87,8 +87,26 @@ class FlowLogReader:
         failed = False
         try:
             for block in blocks:
-                for line in block:
-                    line_no += 1
+                start = line_no
+                line_no += len(block)
+                if first and block and block[0] and not block[0].isspace():
+                    first = False
+                    if self.is_header(block[0]):
+                        layout = tuple(canonical_field(t) for t in block[0].split())
+                        block = block[1:]
+                        start += 1
+                if layout is not None and self._plain_block(block):
+                    # The common case, an S3 object with a header: whole runs of lines become
+                    # records without a Python-level step per line.
+                    if batch is not None and batch.records:
+                        yield batch
+                    batch = None
+                    for offset in range(0, len(block), CHUNK_RECORDS):
+                        part = block[offset : offset + CHUNK_RECORDS]
+                        first_line = start + offset + 1
+                        yield RawBatch(DATASET, part, list(range(first_line, first_line + len(part))), layout=layout)
+                    continue
+                for index, line in enumerate(block, start + 1):
                     if not line or line.isspace():
                         continue
                     if first:
@@ -100,7 +118,7 @@ class FlowLogReader:
                         message = _message_of(line)
                         if message is None:
                             yield DeadLetter(line, "JSON flow record without a 'message' string", origin,
-                                             f"line {line_no}")
+                                             f"line {index}")
                             continue
                         line = message
                     if self._drop_nodata and ("NODATA" in line or "SKIPDATA" in line):
@@ -112,7 +130,7 @@ class FlowLogReader:
                             yield batch
                         batch = RawBatch(DATASET, layout=this_layout)
                     batch.records.append(line)
-                    batch.locations.append(line_no)
+                    batch.locations.append(index)
         except READ_ERRORS as exc:
             failed = True
             if batch is not None:
@@ -125,6 +143,16 @@ class FlowLogReader:
             yield Skipped(NODATA_RULE, nodata, origin)
         if first and not failed:
             yield Skipped(EMPTY_RULE, 1, origin)
+
+    def _plain_block(self, block: list[str]) -> bool:
+        # No blank lines, no JSON-wrapped lines, no per-line filtering: take the block as it is.
+        return (
+            bool(block)
+            and not self._drop_nodata
+            and block[0][:1] != "{"
+            and "" not in block
+            and not any(map(str.isspace, block))
+        )
 
     def read_parquet(self, source: Any, origin: str) -> Iterator[Parsed]:
         """Parquet flow logs: columns are the fields; each row is rendered as a line so the

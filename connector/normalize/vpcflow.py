@@ -159,13 +159,12 @@ class FlowNormalizer:
                      f"            raise ValueError({name!r} + ' is not a number: ' + repr(v)) from None")
             elif kind == "epoch":
                 emit("        x = TS_GET(v) or TS_CONVERT(v)")
-            else:
-                emit("        x = v")
+            value = "v" if kind == "string" else "x"
             for dotted in spec["to"]:
                 var, key = target(dotted)
-                emit(f"        {var}[{key!r}] = x")
+                emit(f"        {var}[{key!r}] = {value}")
             if name in _RULE_LOCALS:
-                emit(f"        {_RULE_LOCALS[name]} = x")
+                emit(f"        {_RULE_LOCALS[name]} = {value}")
             if rule in ("source_ip", "destination_ip"):
                 side, local = ("source", "si") if rule == "source_ip" else ("destination", "di")
                 var = container((side,))

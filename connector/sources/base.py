@@ -20,3 +20,5 @@ class WorkUnit:
     open: Callable[[], IO[bytes]]
     size: int | None = None
     type_hint: str | None = None
+    vpcflow_format: str | None = None  # custom format of headerless flow lines (a CloudWatch log group's)
+    etag: str | None = None
