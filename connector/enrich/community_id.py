@@ -25,11 +25,9 @@ def community_id(src: bytes, dst: bytes, proto: int, sport: int, dport: int, see
     For ICMP the ports carry type and code, as the specification says.
     """
     if proto in _PROTOCOLS_WITH_PORTS:
-        if len(src) == len(dst):
-            swap = src > dst or (src == dst and sport > dport)
-        else:
-            # Mixed families (a NAT64 flow) order the shorter address first, as Elastic's processor does.
-            swap = len(src) > len(dst)
+        # Mixed families (a NAT64 flow) order the shorter address first, as Elastic's processor does.
+        same_family = len(src) == len(dst)
+        swap = (src > dst or (src == dst and sport > dport)) if same_family else len(src) > len(dst)
         if swap:
             src, dst, sport, dport = dst, src, dport, sport
         data = seed.to_bytes(2, "big") + src + dst + _PROTO_PAD[proto] + _PORT_PAIR(sport, dport)

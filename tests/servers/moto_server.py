@@ -76,7 +76,8 @@ def moto_server(log_dir: Path) -> Iterator[MotoServer]:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise MotoStartError(f"moto_server did not answer on {url}:\n{log_path.read_text()[-3000:]}")
+                    raise MotoStartError(
+                        f"moto_server did not answer on {url}:\n{log_path.read_text()[-3000:]}") from None
                 time.sleep(0.2)
         yield MotoServer(url, proc.pid)
     finally:
