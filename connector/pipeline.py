@@ -9,10 +9,10 @@ from __future__ import annotations
 import gc
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import IO, Any, cast
+from typing import IO, cast
 
 from connector.config import AppConfig
 from connector.dlq import DeadLetterStore
@@ -27,7 +27,7 @@ from connector.normalize.cloudtrail import CloudTrailNormalizer
 from connector.normalize.config import ConfigNormalizer
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.vpcflow import FlowNormalizer
-from connector.sinks.base import Batch, DeadLetter, Sink
+from connector.sinks.base import Batch, DeadLetter, DecodedDocs, Sink
 from connector.sources.base import WorkUnit
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,18 @@ SNIFF_BYTES = 64 * 1024
 
 @dataclass(slots=True)
 class NormalizedChunk:
-    """Documents from one object, one dataset, ready for a sink."""
+    """Serialized documents from one object and one dataset, ready for a sink."""
 
     dataset: str
-    docs: list[dict[str, Any]]
+    encoded: list[bytes]
+    ids: list[str]
+    timestamps: list[str]
     originals: list[str | None] | None
+
+    @property
+    def docs(self) -> DecodedDocs:
+        """The documents, parsed on access (tests, tools)."""
+        return DecodedDocs(self.encoded)
 
 
 @dataclass
@@ -131,27 +138,25 @@ class RecordProcessor:
             self._custom_flow_readers[custom_format] = reader
         return reader
 
-    def normalize(self, raw: RawBatch, origin: str, id_key: str) -> tuple[NormalizedChunk, list[DeadLetter]]:
+    def normalize(self, raw: RawBatch, origin: str, id_key: str,
+                  record_ids: Sequence[str] | None = None) -> tuple[NormalizedChunk, list[DeadLetter]]:
         """ECS documents for one raw batch, plus the records that could not be mapped."""
         if raw.dataset == "aws.vpcflow":
-            docs, dead = self._flows.normalize(raw, id_key)
+            out = self._flows.normalize(raw, id_key, record_ids)
             originals: list[str | None] | None = list(raw.records) if self._keep_raw else None
         elif raw.dataset == "aws.cloudtrail":
-            docs, dead = self._trails.normalize(raw, origin)
+            out = self._trails.normalize(raw, origin)
             originals = raw.originals if self._keep_raw else None
         else:
-            docs, dead = self._configs.normalize(raw, origin)
+            out = self._configs.normalize(raw, origin)
             originals = None
-        if dead and originals is not None:
+        if out.dead and originals is not None:
             # Keep originals aligned with the documents that survived.
-            failed = {d.location for d in dead}
+            failed = {d.location for d in out.dead}
             originals = [o for o, loc in zip(originals, raw.locations, strict=True)
                          if _location_label(raw.dataset, loc) not in failed]
-        for letter in dead:
-            if letter.origin != origin:
-                continue
-        return NormalizedChunk(raw.dataset, docs, originals), [
-            DeadLetter(d.record, d.reason, origin, d.location) for d in dead]
+        chunk = NormalizedChunk(raw.dataset, out.encoded, out.ids, out.timestamps, originals)
+        return chunk, [DeadLetter(d.record, d.reason, origin, d.location) for d in out.dead]
 
     def process(self, unit: WorkUnit) -> Iterator[NormalizedChunk | DeadLetter | Skipped]:
         """Everything that comes of one unit: document chunks, dead letters, skips."""
@@ -167,7 +172,7 @@ class RecordProcessor:
             for item in self.parse(unit, kind):
                 if isinstance(item, RawBatch):
                     if item.records:
-                        chunk, dead = self.normalize(item, unit.origin, unit.key)
+                        chunk, dead = self.normalize(item, unit.origin, unit.key, unit.record_ids)
                         yield chunk
                         yield from dead
                 else:
@@ -247,9 +252,11 @@ class Pipeline:
         dead: list[DeadLetter] = []
         for item in self._processor.process(unit):
             if isinstance(item, NormalizedChunk):
-                n = len(item.docs)
+                n = len(item.encoded)
                 batch = self._batch
-                batch.docs.extend(item.docs)
+                batch.encoded.extend(item.encoded)
+                batch.ids.extend(item.ids)
+                batch.timestamps.extend(item.timestamps)
                 batch.datasets.extend([item.dataset] * n)
                 batch.origins.extend([unit.origin] * n)
                 batch.originals.extend(item.originals if item.originals is not None else [None] * n)
@@ -273,7 +280,7 @@ class Pipeline:
 
     def _send(self) -> None:
         batch, self._batch = self._batch, Batch()
-        if not batch.docs:
+        if not batch.encoded:
             return
         delivery = self._sink.send(batch)
         self.summary.written += delivery.delivered

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from connector.enrich.addresses import AddressBook
 from connector.formats.base import RawBatch
 from connector.normalize.docpaths import FieldMoves, setter
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.java_text import drop_empty, java_text
+from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
 from connector.normalize.timestamps import utc_now_iso
 from connector.normalize.user_agents import UserAgentParser
@@ -45,23 +48,28 @@ class CloudTrailNormalizer:
         }
         self._default_type = list(spec["default_category"]["type"])
 
-    def normalize(self, raw: RawBatch, origin: str) -> tuple[list[dict[str, Any]], list[DeadLetter]]:
+    def normalize(self, raw: RawBatch, origin: str) -> Normalized:
         """Map every record; a record of the wrong shape becomes a dead letter with the reason."""
         ingested = utc_now_iso()
-        docs: list[dict[str, Any]] = []
-        dead: list[DeadLetter] = []
+        out = Normalized()
         originals = raw.originals
+        dumps = orjson.dumps
         with collector_paused():
             for i, rec in enumerate(raw.records):
                 try:
                     if not isinstance(rec, dict):
                         raise ValueError(f"expected a JSON object, found {type(rec).__name__}")
                     original = originals[i] if originals is not None else None
-                    docs.append(self.map_record(rec, original, ingested))
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    dead.append(DeadLetter(rec, f"unreadable CloudTrail record: {exc}", origin,
-                                           f"record {raw.locations[i]}"))
-        return docs, dead
+                    doc = self.map_record(rec, original, ingested)
+                    encoded = dumps(doc)
+                except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONEncodeError) as exc:
+                    out.dead.append(DeadLetter(rec, f"unreadable CloudTrail record: {exc}", origin,
+                                               f"record {raw.locations[i]}"))
+                    continue
+                out.encoded.append(encoded)
+                out.ids.append(str(doc["event"].get("id", "")))
+                out.timestamps.append(doc.get("@timestamp", ingested))
+        return out
 
     def map_record(self, rec: dict[str, Any], original: str | None, ingested: str) -> dict[str, Any]:
         """One CloudTrail record -> one ECS document."""

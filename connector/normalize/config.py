@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from connector.formats.base import RawBatch
 from connector.formats.config import CHANGE, COMPLIANCE, SNAPSHOT_ITEM
 from connector.normalize.docpaths import FieldMoves, iso_millis, setter
 from connector.normalize.hotloop import collector_paused
+from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
 from connector.normalize.timestamps import utc_now_iso
 from connector.sinks.base import DeadLetter
@@ -28,20 +31,23 @@ class ConfigNormalizer:
         self._compliance = FieldMoves(spec["compliance_fields"])
         self._status_types = {k: list(v) for k, v in spec["item_status_types"].items()}
 
-    def normalize(self, raw: RawBatch, origin: str) -> tuple[list[dict[str, Any]], list[DeadLetter]]:
+    def normalize(self, raw: RawBatch, origin: str) -> Normalized:
         """Map every record; one of the wrong shape becomes a dead letter with the reason."""
         ingested = utc_now_iso()
-        docs: list[dict[str, Any]] = []
-        dead: list[DeadLetter] = []
+        out = Normalized()
         with collector_paused():
             for (kind, rec), loc in zip(raw.records, raw.locations, strict=True):
                 try:
                     doc = self._compliance_doc(rec) if kind == COMPLIANCE else self._item_doc(kind, rec)
                     doc["event"]["ingested"] = ingested
-                    docs.append(doc)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    dead.append(DeadLetter(rec, f"unreadable AWS Config record: {exc}", origin, f"record {loc}"))
-        return docs, dead
+                    encoded = orjson.dumps(doc)
+                except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONEncodeError) as exc:
+                    out.dead.append(DeadLetter(rec, f"unreadable AWS Config record: {exc}", origin, f"record {loc}"))
+                    continue
+                out.encoded.append(encoded)
+                out.ids.append(doc["event"]["id"])
+                out.timestamps.append(doc["@timestamp"])
+        return out
 
     def _base(self) -> dict[str, Any]:
         doc: dict[str, Any] = {}

@@ -8,13 +8,16 @@ Python with fixed column indexes, so the per-record path does no spec lookups at
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import orjson
 
 from connector.enrich.addresses import AddressBook
 from connector.enrich.community_id import community_id
 from connector.formats.base import RawBatch
 from connector.normalize.hotloop import collector_paused
+from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
 from connector.normalize.timestamps import EpochFormatter, utc_now_iso
 from connector.sinks.base import DeadLetter
@@ -89,21 +92,28 @@ class FlowNormalizer:
             self._compiled[layout] = fn
         return fn
 
-    def normalize(self, raw: RawBatch, origin: str) -> tuple[list[dict[str, Any]], list[DeadLetter]]:
-        """Map every line of ``raw``; unreadable lines become dead letters naming line and reason."""
+    def normalize(self, raw: RawBatch, origin: str, record_ids: Sequence[str] | None = None) -> Normalized:
+        """Map every line of ``raw``; unreadable lines become dead letters naming line and reason.
+        ``record_ids`` (one per line of the unit) replaces the line-number ids when given."""
         mapper = self.mapper(raw.layout)
         prefix = record_id_prefix(origin)
         ingested = utc_now_iso()
-        docs: list[dict[str, Any]] = []
-        dead: list[DeadLetter] = []
-        append = docs.append
+        out = Normalized()
+        encoded, ids, timestamps = out.encoded, out.ids, out.timestamps
+        dumps = orjson.dumps
         with collector_paused():
             for line, loc in zip(raw.records, raw.locations, strict=True):
+                eid = prefix + str(loc) if record_ids is None else record_ids[loc - 1]
                 try:
-                    append(mapper(line, prefix + str(loc), ingested))
+                    doc = mapper(line, eid, ingested)
                 except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
-                    dead.append(DeadLetter(line, f"unreadable flow record: {exc}", origin, f"line {loc}"))
-        return docs, dead
+                    out.dead.append(DeadLetter(line, f"unreadable flow record: {exc}", origin, f"line {loc}"))
+                    continue
+                # Serialized at once, while the document is still in cache.
+                encoded.append(dumps(doc))
+                ids.append(eid)
+                timestamps.append(doc["@timestamp"])
+        return out
 
     # -- compilation -------------------------------------------------------------------------
 

@@ -7,8 +7,6 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from connector.config import AppConfig
 from connector.errors import ConfigError, ConnectorError
 from connector.sinks.base import Batch, Delivery, Sink
@@ -80,7 +78,7 @@ class DryRunSink:
         if callable(preview):
             text = preview(batch)
         else:
-            text = "\n".join(orjson.dumps(doc).decode() for doc in batch.docs[: self._max_docs])
+            text = "\n".join(doc.decode() for doc in batch.encoded[: self._max_docs])
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
         raise PreviewDone(f"dry run: showed the first batch of {len(batch)} documents; nothing was sent")

@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 from typing import IO
 
-import orjson
-
 from connector.sinks.base import Batch, Delivery
 
 
@@ -32,15 +30,14 @@ class FileSink:
 
     def send(self, batch: Batch) -> Delivery:
         """Write every document to its dataset's file, then flush so the batch can be acknowledged."""
-        dumps = orjson.dumps
         runs: dict[str, list[bytes]] = {}
-        for doc, dataset in zip(batch.docs, batch.datasets, strict=True):
-            runs.setdefault(dataset, []).append(dumps(doc))
+        for encoded, dataset in zip(batch.encoded, batch.datasets, strict=True):
+            runs.setdefault(dataset, []).append(encoded)
         for dataset, lines in runs.items():
             handle = self._file(dataset)
             handle.write(b"\n".join(lines) + b"\n")
             handle.flush()
-        return Delivery(delivered=len(batch.docs))
+        return Delivery(delivered=len(batch))
 
     def close(self) -> None:
         """Flush, fsync and close every file."""

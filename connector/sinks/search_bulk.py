@@ -356,12 +356,13 @@ class SearchBulkSink:
         if first_error is not None:
             raise first_error
         dead.sort()
+        docs = batch.docs
         letters = [
             DeadLetter(
-                record=batch.docs[i],
+                record=docs[i],
                 reason=reason,
                 origin=batch.origins[i],
-                location=f"{self.config.index_for(batch.datasets[i])}/{_doc_id(batch.docs[i])}",
+                location=f"{self.config.index_for(batch.datasets[i])}/{batch.ids[i]}",
             )
             for i, reason in dead
         ]
@@ -389,21 +390,17 @@ class SearchBulkSink:
         lines: list[bytes] = []
         dumps = orjson.dumps
         prefix_for = self._prefix
-        for i, (doc, dataset) in enumerate(zip(batch.docs, batch.datasets, strict=True)):
+        ids = batch.ids
+        for i, (encoded, dataset) in enumerate(zip(batch.encoded, batch.datasets, strict=True)):
             prefix = prefix_for(dataset)
             if prefix is None:
                 dead.append((i, f"no data stream for dataset {dataset!r} (expected aws.{'|aws.'.join(DATASETS)})"))
                 continue
-            event = doc.get("event")
-            event_id = event.get("id") if isinstance(event, dict) else None
-            if not isinstance(event_id, str) or not event_id:
+            event_id = ids[i]
+            if not event_id:
                 dead.append((i, "document has no event.id, so it cannot be written idempotently"))
                 continue
-            try:
-                lines.append(prefix + dumps(event_id) + b"}}\n" + dumps(doc) + b"\n")
-            except (TypeError, orjson.JSONEncodeError) as exc:
-                dead.append((i, f"document is not serializable as JSON: {exc}"))
-                continue
+            lines.append(prefix + dumps(event_id) + b"}}\n" + encoded + b"\n")
             positions.append(i)
         return positions, lines
 
@@ -576,11 +573,6 @@ def _error_reason_text(resp: requests.Response) -> str:
     if isinstance(error, dict):
         return f"{error.get('type')}: {error.get('reason')}"
     return str(error or body)[:300]
-
-
-def _doc_id(doc: Mapping[str, Any]) -> str:
-    event = doc.get("event")
-    return str(event.get("id")) if isinstance(event, dict) else ""
 
 
 def check_connection(connection: SearchConnection) -> str:

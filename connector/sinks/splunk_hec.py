@@ -699,16 +699,17 @@ class HecSink:
         ta_mode = self.config.mode == "splunk_ta_aws"
         field_paths = self._field_paths
         datasets, origins, originals = batch.datasets, batch.origins, batch.originals
-        for i, doc in enumerate(batch.docs):
+        docs, encoded, timestamps = batch.docs, batch.encoded, batch.timestamps
+        for i, encoded_doc in enumerate(encoded):
             dataset = datasets[i]
             origin = origins[i]
             sourcetype = self._sourcetypes.get(dataset)
             if sourcetype is None:
-                dead.append(DeadLetter(doc, f"unknown dataset {dataset!r} for Splunk HEC", origin,
+                dead.append(DeadLetter(docs[i], f"unknown dataset {dataset!r} for Splunk HEC", origin,
                                        f"batch position {i}"))
                 yield None
                 continue
-            if ta_mode and dataset == "aws.config" and _is_config_notification(doc, origin):
+            if ta_mode and dataset == "aws.config" and _is_config_notification(docs[i], origin):
                 sourcetype = TA_CONFIG_NOTIFICATION
             key = (dataset, origin, sourcetype)
             prefix = prefixes.get(key)
@@ -718,25 +719,25 @@ class HecSink:
                 if ta_mode:
                     original = originals[i]
                     if original is None:
-                        dead.append(DeadLetter(doc, "splunk_ta_aws mode needs the original AWS record, "
+                        dead.append(DeadLetter(docs[i], "splunk_ta_aws mode needs the original AWS record, "
                                                "but none was kept", origin, f"batch position {i}"))
                         yield None
                         continue
                     body = dumps(original)
                 else:
-                    body = dumps(doc)
-                ts = doc.get("@timestamp")
-                t = epoch(ts) if isinstance(ts, str) else b""
+                    body = encoded_doc
+                ts = timestamps[i]
+                t = epoch(ts) if ts else b""
                 head = b'{"time":' + t + prefix if t else b"{" + prefix[1:]
                 if field_paths:
-                    fields = _pick_fields(doc, field_paths)
+                    fields = _pick_fields(docs[i], field_paths)
                     if fields:
                         yield head + body + b',"fields":' + dumps(fields) + b"}"
                         continue
                 yield head + body + b"}"
             except (TypeError, orjson.JSONEncodeError) as exc:
                 reason = f"cannot serialize to JSON: {exc}"
-                dead.append(DeadLetter(doc, reason, origin, f"batch position {i}"))
+                dead.append(DeadLetter(docs[i], reason, origin, f"batch position {i}"))
                 yield None
 
     def _prefix(self, dataset: str, origin: str, sourcetype: str) -> bytes:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from typing import IO
 
-import orjson
-
 from connector.sinks.base import Batch, Delivery
 
 
@@ -18,10 +16,9 @@ class StdoutSink:
 
     def send(self, batch: Batch) -> Delivery:
         """Write the batch in one call."""
-        if batch.docs:
-            dumps = orjson.dumps
-            self._out.write(b"\n".join([dumps(d) for d in batch.docs]) + b"\n")
-        return Delivery(delivered=len(batch.docs))
+        if batch.encoded:
+            self._out.write(b"\n".join(batch.encoded) + b"\n")
+        return Delivery(delivered=len(batch))
 
     def close(self) -> None:
         """Flush what is buffered."""

@@ -72,7 +72,7 @@ def test_body_is_gzipped_ndjson_of_create_actions_with_event_ids() -> None:
         {"create": {"_index": "logs-aws_connector.config-default", "_id": batch.docs[2]["event"]["id"]}},
     ]
     sources = gzip.decompress(call.request.body).decode().splitlines()[1::2]
-    assert [json.loads(s) for s in sources] == batch.docs
+    assert [json.loads(s) for s in sources] == list(batch.docs)
 
 
 @responses.activate
@@ -133,7 +133,7 @@ def test_per_item_outcomes_mapping_error_conflict_and_success() -> None:
     assert delivery.delivered == 2
     assert sink.stats.conflicts == 1
     [letter] = delivery.dead_lettered
-    assert letter.record is batch.docs[1]
+    assert letter.record == batch.docs[1]
     assert letter.origin == "origin#1"
     assert letter.reason == (
         "HTTP 400 document_parsing_exception: failed to parse field [source.port] of type [long]"
@@ -143,8 +143,11 @@ def test_per_item_outcomes_mapping_error_conflict_and_success() -> None:
 
 
 def test_records_that_cannot_be_written_idempotently_are_dead_lettered_before_sending() -> None:
-    batch = _flows(2)
-    del batch.docs[0]["event"]["id"]
+    batch = Batch()
+    without_id = flow_doc(0)
+    del without_id["event"]["id"]
+    batch.add(without_id, "aws.vpcflow", "origin#0")
+    batch.add(flow_doc(1), "aws.vpcflow", "origin#1")
     batch.add(flow_doc(9), "aws.guardduty", "origin#9")
     with responses.RequestsMock() as mock:
         mock.post(BULK, json={"errors": False, "items": [{"create": {"status": 201}}]})

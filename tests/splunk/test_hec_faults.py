@@ -159,7 +159,7 @@ def test_invalid_event_number_dead_letters_that_event_and_resends_the_rest(
     assert delivery.delivered == 9
     assert len(delivery.dead_lettered) == 1
     dead = delivery.dead_lettered[0]
-    assert dead.record is batch.docs[3]
+    assert dead.record == batch.docs[3]
     assert dead.origin == batch.origins[3]
     assert "Invalid data format" in dead.reason and "code 6" in dead.reason
     assert len(hec.posts) == 2
