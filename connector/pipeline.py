@@ -243,7 +243,8 @@ class Pipeline:
             self._dlq.write(dead)
             self.summary.dead_lettered += len(dead)
         self._pending.append(unit)
-        if len(self._batch) >= self._batch_docs:
+        # Settled now if its last records already went out with a mid-unit send.
+        if not self._batch.encoded or len(self._batch) >= self._batch_docs:
             self.flush()
 
     def _consume(self, unit: WorkUnit) -> list[DeadLetter]:
@@ -290,12 +291,16 @@ class Pipeline:
         accounted = delivery.delivered + len(delivery.dead_lettered)
         if accounted != len(batch):
             raise RuntimeError(f"sink settled {accounted} of {len(batch)} records; refusing to acknowledge")
-
+        # Units consumed before this send had their last records in this batch (or an earlier one).
+        self._acknowledge()
 
     def flush(self) -> None:
         """Send what is batched, then acknowledge every unit whose records are now settled."""
         self._send()
+        self._acknowledge()
         self._collect()
+
+    def _acknowledge(self) -> None:
         pending, self._pending = self._pending, []
         if self._on_settled is not None:
             for unit in pending:

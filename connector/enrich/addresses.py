@@ -6,12 +6,31 @@ computation (parsing, classification, two database lookups) happens once per add
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
+import socket
 from typing import Any, NamedTuple
 
 from connector.enrich.geoip import GeoIpLookup
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# IPv4 ranges that are not globally routable unicast (RFC 6890 and friends), as integer bounds:
+# the common family is classified by one bisect instead of ipaddress's property chain.
+_V4_NOT_PUBLIC = sorted(
+    (int(net.network_address), int(net.broadcast_address))
+    for net in map(ipaddress.IPv4Network, (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    ))
+)
+_V4_STARTS = [start for start, _end in _V4_NOT_PUBLIC]
+
+
+def _v4_public(packed: bytes) -> bool:
+    value = int.from_bytes(packed, "big")
+    i = bisect.bisect_right(_V4_STARTS, value) - 1
+    return i < 0 or value > _V4_NOT_PUBLIC[i][1]
 
 
 class AddressInfo(NamedTuple):
@@ -58,13 +77,18 @@ class AddressBook:
 
     def _resolve(self, text: str) -> AddressInfo | None:
         try:
-            addr = ipaddress.ip_address(text)
-        except ValueError:
-            return None
-        public = is_public(addr)
+            packed = socket.inet_pton(socket.AF_INET, text)
+            family, public = "ipv4", _v4_public(packed)
+        except OSError:
+            try:
+                addr = ipaddress.ip_address(text)
+            except ValueError:
+                return None
+            if addr.version == 4:  # a form inet_pton refuses but ipaddress reads
+                return self._resolve(str(addr))
+            family, packed, public = "ipv6", addr.packed, is_public(addr)
         geo = asn = None
         if public and self._geoip is not None:
             geo = self._geoip.geo(text)
             asn = self._geoip.autonomous_system(text)
-        family = "ipv4" if addr.version == 4 else "ipv6"
-        return AddressInfo(text, family, addr.packed, public, geo, asn)
+        return AddressInfo(text, family, packed, public, geo, asn)

@@ -30,6 +30,7 @@ class RawBatch:
     locations: list[int] = field(default_factory=list)
     originals: list[str | None] | None = None
     layout: tuple[str, ...] = ()
+    clean: bool = False  # text records known to need no JSON escaping (checked per block)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from connector.formats.base import (
     payload_chunks,
     read_error_reason,
 )
+from connector.normalize.flow_json import needs_escaping
 from connector.normalize.specs import load_spec
 from connector.normalize.vpcflow import canonical_field
 from connector.sinks.base import DeadLetter
@@ -101,10 +102,12 @@ class FlowLogReader:
                     if batch is not None and batch.records:
                         yield batch
                     batch = None
+                    clean = not needs_escaping("\n".join(block))
                     for offset in range(0, len(block), CHUNK_RECORDS):
                         part = block[offset : offset + CHUNK_RECORDS]
                         first_line = start + offset + 1
-                        yield RawBatch(DATASET, part, list(range(first_line, first_line + len(part))), layout=layout)
+                        yield RawBatch(DATASET, part, list(range(first_line, first_line + len(part))),
+                                       layout=layout, clean=clean)
                     continue
                 for index, line in enumerate(block, start + 1):
                     if not line or line.isspace():

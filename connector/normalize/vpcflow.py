@@ -16,6 +16,7 @@ import orjson
 from connector.enrich.addresses import AddressBook
 from connector.enrich.community_id import community_id
 from connector.formats.base import RawBatch
+from connector.normalize.flow_json import AddressJson, _TcpFlagsJson, generate_fast_mapper, needs_escaping
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
@@ -23,6 +24,7 @@ from connector.normalize.timestamps import EpochFormatter, utc_now_iso
 from connector.sinks.base import DeadLetter
 
 FlowMapper = Callable[[str, str, str], dict[str, Any]]
+FastFlowMapper = Callable[[str, str, str], "tuple[bytes, str] | None"]
 DATASET = "aws.vpcflow"
 
 _RULE_LOCALS = {"srcport": "sport", "dstport": "dport"}
@@ -70,6 +72,7 @@ class FlowNormalizer:
         self._keep_original = keep_original
         self._timestamps = EpochFormatter()
         self._compiled: dict[tuple[str, ...], FlowMapper] = {}
+        self._fast: dict[tuple[str, ...], FastFlowMapper | None] = {}
         actions = self._spec["actions"]
         self._globals: dict[str, Any] = {
             "ADDR_GET": addresses.get,
@@ -82,7 +85,26 @@ class FlowNormalizer:
             "DEFAULT_TYPE": list(self._spec["default_event_type"]),
             "COMMUNITY_ID": community_id,
             "DIRECTION": perimeter_direction,
+            # The JSON writer's pre-rendered pieces.
+            "ACTION_JSON": {k: orjson.dumps({"outcome": v["outcome"], "type": list(v["type"])})[1:-1].decode()
+                            for k, v in actions.items()},
+            "TCP_FLAGS_JSON": _TcpFlagsJson(self._spec["tcp_flags"]),
+            "PLACE_JSON": AddressJson(addresses),
         }
+
+    def fast_mapper(self, layout: tuple[str, ...]) -> FastFlowMapper | None:
+        """The JSON-writing function for complete records of ``layout`` (``None`` when the layout
+        lacks what it needs); it returns ``None`` for a record it leaves to ``mapper``."""
+        if layout not in self._fast:
+            source = generate_fast_mapper(self._spec, layout, self._keep_original)
+            fn: FastFlowMapper | None = None
+            if source is not None:
+                namespace = dict(self._globals)
+                exec(compile(source, f"<fast flow mapper {len(layout)} fields>", "exec"), namespace)
+                fn = namespace["map_fast"]
+                fn.__doc__ = source
+            self._fast[layout] = fn
+        return self._fast[layout]
 
     def mapper(self, layout: tuple[str, ...]) -> FlowMapper:
         """The compiled mapping function for records whose columns are ``layout``."""
@@ -96,14 +118,23 @@ class FlowNormalizer:
         """Map every line of ``raw``; unreadable lines become dead letters naming line and reason.
         ``record_ids`` (one per line of the unit) replaces the line-number ids when given."""
         mapper = self.mapper(raw.layout)
+        fast = self.fast_mapper(raw.layout)
         prefix = record_id_prefix(origin)
         ingested = utc_now_iso()
         out = Normalized()
         encoded, ids, timestamps = out.encoded, out.ids, out.timestamps
         dumps = orjson.dumps
+        clean = raw.clean
         with collector_paused():
             for line, loc in zip(raw.records, raw.locations, strict=True):
                 eid = prefix + str(loc) if record_ids is None else record_ids[loc - 1]
+                if fast is not None and (clean or not needs_escaping(line)):
+                    hit = fast(line, eid, ingested)
+                    if hit is not None:
+                        encoded.append(hit[0])
+                        ids.append(eid)
+                        timestamps.append(hit[1])
+                        continue
                 try:
                     doc = mapper(line, eid, ingested)
                 except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:

@@ -22,3 +22,6 @@ class WorkUnit:
     type_hint: str | None = None
     vpcflow_format: str | None = None  # custom format of headerless flow lines (a CloudWatch log group's)
     etag: str | None = None
+    # Full event.id of each line (line n -> record_ids[n - 1]) when the source has stable ids of
+    # its own: CloudWatch Logs event ids survive re-delivery in a different batch, line numbers do not.
+    record_ids: tuple[str, ...] | None = None
