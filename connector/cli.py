@@ -9,10 +9,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from connector.backfill import add_s3_backfill_arguments, run_s3_backfill
 from connector.config import AppConfig, load_config
 from connector.dlq import DeadLetterStore
 from connector.errors import ConfigError, ConnectorError
 from connector.formats.detect import TYPES
+from connector.forward import add_forward_arguments, run_forward
 from connector.logs import setup_logging
 from connector.pipeline import Pipeline, RecordProcessor
 from connector.sinks.base import Sink
@@ -56,12 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    back = sub.add_parser("backfill", help="one-shot historical load of archived logs into a sink")
-    back.add_argument("--source", action="append", required=True, metavar="PATH",
+    back = sub.add_parser("backfill", help="one-shot historical load of archived logs (S3 bucket or local files)")
+    back.add_argument("--source", action="append", metavar="PATH",
                       help="local file or directory of downloaded AWS logs (repeatable)")
     back.add_argument("--type", choices=("auto", *TYPES), default="auto", help="input type (default: detect)")
     _sink_options(back, default=None)
     _common(back)
+    add_s3_backfill_arguments(back)
+
+    fwd = sub.add_parser("forward", help="service: drain SQS queues (S3, Config, CloudWatch Logs notifications) "
+                                         "or poll CloudWatch Logs groups into a sink")
+    add_forward_arguments(fwd)
+    fwd.add_argument("--log-group", action="append", metavar="NAME",
+                     help="poll this CloudWatch Logs group with FilterLogEvents (repeatable)")
+    fwd.add_argument("--max-pages", type=int, metavar="N", help="log groups: stop after N settled pages")
 
     dep = sub.add_parser("deploy", help="install index templates and lifecycle policies (idempotent)")
     dep.add_argument("target", choices=("elasticsearch", "opensearch"))
@@ -130,7 +140,13 @@ def _open_sink(kind: str, args: argparse.Namespace, config: AppConfig) -> Sink:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    """Load archived logs (local files here; S3 buckets with --bucket) into a sink."""
+    """Load archived logs into a sink: an S3 bucket (``--bucket``) or local files (``--source``)."""
+    if args.bucket or (not args.source and args.enqueue):
+        if args.source:
+            raise ConfigError("choose --source PATH or --bucket BUCKET, not both")
+        return run_s3_backfill(args, config_from_args(args))
+    if not args.source:
+        raise ConfigError("backfill needs --source PATH or --bucket BUCKET")
     config = config_from_args(args)
     sink = _open_sink(_chosen_sink(args, config), args, config)
     processor = RecordProcessor(config, keep_raw=needs_originals(sink))
@@ -178,7 +194,18 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfill, "deploy": cmd_deploy}
+def cmd_forward(args: argparse.Namespace) -> int:
+    """The ingestion service: SQS queues, or CloudWatch Logs groups with ``--log-group``."""
+    config = config_from_args(args)
+    if args.log_group:
+        from connector.sources.cloudwatch import run_log_groups
+
+        return run_log_groups(args.log_group, args, config)
+    return run_forward(args, config)
+
+
+COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfill, "deploy": cmd_deploy,
+            "forward": cmd_forward}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

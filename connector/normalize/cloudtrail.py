@@ -13,9 +13,9 @@ import orjson
 
 from connector.enrich.addresses import AddressBook
 from connector.formats.base import RawBatch
-from connector.normalize.docpaths import FieldMoves, setter
+from connector.normalize.docpaths import FieldMoves
 from connector.normalize.hotloop import collector_paused
-from connector.normalize.java_text import drop_empty, java_text
+from connector.normalize.java_text import clean_and_render
 from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
 from connector.normalize.timestamps import utc_now_iso
@@ -39,8 +39,7 @@ class CloudTrailNormalizer:
         self._addresses = addresses
         self._keep_original = keep_original
         self._user_agents = UserAgentParser()
-        self._constants = [(setter(path), value) for path, value in spec["constants"].items()]
-        self._moves = FieldMoves(spec["fields"])
+        self._moves = FieldMoves(spec["fields"], spec["constants"])
         self._free_form = list(spec["free_form"].items())
         self._categories = {
             name: (list(v["category"]) if "category" in v else None, list(v["type"]))
@@ -73,11 +72,8 @@ class CloudTrailNormalizer:
 
     def map_record(self, rec: dict[str, Any], original: str | None, ingested: str) -> dict[str, Any]:
         """One CloudTrail record -> one ECS document."""
-        doc: dict[str, Any] = {}
-        for put, value in self._constants:
-            put(doc, value)
         related: dict[str, list[Any]] = {}
-        self._moves.apply(rec, doc, related)
+        doc = self._moves.build(rec, related)
         related_users: list[str] = related.get("user", [])
         if "eventID" not in rec and "eventTime" not in rec:
             raise ValueError("not a CloudTrail record (no eventID and no eventTime)")
@@ -91,10 +87,11 @@ class CloudTrailNormalizer:
             value = rec.get(source)
             if value is None:
                 continue
-            cleaned = drop_empty(value)
+            cleaned, text = clean_and_render(value)
             if cleaned is None:
                 continue
-            text = java_text(value) if isinstance(value, (dict, list)) else str(value)
+            if not isinstance(value, (dict, list)):
+                text = str(value)
             aws[name] = text
             if len(text) < MAX_RENDERED:
                 flattened[name] = cleaned

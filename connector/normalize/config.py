@@ -9,7 +9,7 @@ import orjson
 
 from connector.formats.base import RawBatch
 from connector.formats.config import CHANGE, COMPLIANCE, SNAPSHOT_ITEM
-from connector.normalize.docpaths import FieldMoves, iso_millis, setter
+from connector.normalize.docpaths import FieldMoves, iso_millis
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
@@ -26,9 +26,8 @@ class ConfigNormalizer:
     def __init__(self, keep_original: bool = False) -> None:
         spec = load_spec("config")
         self._keep_original = keep_original
-        self._constants = [(setter(path), value) for path, value in spec["constants"].items()]
-        self._item = FieldMoves(spec["item_fields"])
-        self._compliance = FieldMoves(spec["compliance_fields"])
+        self._item = FieldMoves(spec["item_fields"], spec["constants"])
+        self._compliance = FieldMoves(spec["compliance_fields"], spec["constants"])
         self._status_types = {k: list(v) for k, v in spec["item_status_types"].items()}
 
     def normalize(self, raw: RawBatch, origin: str) -> Normalized:
@@ -49,12 +48,6 @@ class ConfigNormalizer:
                 out.timestamps.append(doc["@timestamp"])
         return out
 
-    def _base(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {}
-        for put, value in self._constants:
-            put(doc, value)
-        return doc
-
     def _item_doc(self, kind: str, rec: dict[str, Any]) -> dict[str, Any]:
         item = rec["configurationItem"] if kind == CHANGE else rec
         if not isinstance(item, dict):
@@ -62,8 +55,7 @@ class ConfigNormalizer:
         for required in ("resourceType", "resourceId", "configurationItemCaptureTime"):
             if not item.get(required):
                 raise ValueError(f"configuration item without {required}")
-        doc = self._base()
-        self._item.apply(item, doc, {})
+        doc = self._item.build(item, {})
         event = doc["event"]
         state = item.get("configurationStateId", item.get("configurationItemCaptureTime"))
         event["id"] = f"{item['resourceType']}/{item['resourceId']}/{state}"
@@ -108,8 +100,7 @@ class ConfigNormalizer:
         result = rec.get("newEvaluationResult")
         if not isinstance(result, dict):
             raise ValueError("ComplianceChangeNotification without newEvaluationResult")
-        doc = self._base()
-        self._compliance.apply(rec, doc, {})
+        doc = self._compliance.build(rec, {})
         qualifier = (result.get("evaluationResultIdentifier") or {}).get("evaluationResultQualifier") or {}
         aws = doc["aws"]["config"]
         for src, dst in (("resourceType", "resource_type"), ("resourceId", "resource_id")):
