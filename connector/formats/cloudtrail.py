@@ -5,6 +5,7 @@ skipped by rule."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
@@ -12,6 +13,7 @@ import orjson
 
 from connector.formats.base import (
     READ_ERRORS,
+    DecompressionBomb,
     Parsed,
     RawBatch,
     Skipped,
@@ -25,6 +27,11 @@ from connector.sinks.base import DeadLetter
 DATASET = "aws.cloudtrail"
 CHUNK_RECORDS = 2048
 MAX_LINE_BYTES = 16 * 1024 * 1024
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+_RECORDS_OPENING = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[\s*')
+_RECORDS_CLOSING = re.compile(rb'\s*\]\s*\}\s*$')
+# '}' then ',' then the next record's first key (AWS writes eventVersion first).
+_RECORD_BOUNDARY = re.compile(rb'\}\s*,\s*(\{\s*"eventVersion")')
 MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
 DIGEST_RULE = "CloudTrail digest file (integrity proof, not events)"
 WRITABILITY_RULE = "CloudTrail ConfigWritabilityCheckFile (bucket permission probe)"
@@ -67,6 +74,10 @@ class CloudTrailReader:
             # One record per line: stream it, so size does not matter and a truncated object
             # still delivers every line before the damage.
             yield from self.read_lines(iter_line_blocks(itertools.chain((first,), chunks), MAX_LINE_BYTES), origin)
+            return
+        opening = _RECORDS_OPENING.match(first)
+        if opening is not None:
+            yield from self._stream_records(first[opening.end():], chunks, origin)
             return
         try:
             data = first + read_all(chunks, MAX_DOCUMENT_BYTES - len(first))
@@ -139,6 +150,74 @@ class CloudTrailReader:
             yield DeadLetter(None, read_error_reason(exc), origin, f"after line {line_no}")
         if batch.records:
             yield batch
+
+    def _stream_records(self, head: bytes, chunks: Iterator[bytes], origin: str) -> Iterator[Parsed]:
+        """A ``{"Records": [...]}`` document read record by record, so memory stays flat whatever
+        its size. Records are cut where one object ends and the next begins with "eventVersion"
+        (an unescaped quote cannot occur inside a JSON string, so such a cut is structure); a cut
+        inside a nested value fails to parse and is joined with the next piece instead."""
+        batch = self._new_batch()
+        buffer = head
+        pending = b""  # pieces that did not parse on their own yet
+        index = 0
+        done = False
+
+        def emit(piece: bytes) -> Iterator[Parsed]:
+            nonlocal batch, index
+            try:
+                records = [orjson.loads(piece)]
+            except orjson.JSONDecodeError:
+                # Records that do not start with eventVersion stay joined: read them as a list.
+                records = orjson.loads(b"[" + piece + b"]")
+            for rec in records:
+                index += 1
+                batch.records.append(rec)
+                batch.locations.append(index)
+                if batch.originals is not None:
+                    batch.originals.append(orjson.dumps(rec).decode())
+                if len(batch.records) >= CHUNK_RECORDS:
+                    yield batch
+                    batch = self._new_batch()
+
+        try:
+            while True:
+                start = 0
+                for cut in _RECORD_BOUNDARY.finditer(buffer):
+                    piece = pending + buffer[start : cut.start() + 1]
+                    start = cut.end() - len(cut.group(1))
+                    try:
+                        yield from emit(piece)
+                        pending = b""
+                    except orjson.JSONDecodeError:
+                        pending = piece + b","  # a cut inside a nested value: keep joining
+                buffer = buffer[start:]
+                if done:
+                    break
+                if len(pending) + len(buffer) > MAX_RECORD_BYTES:
+                    raise DecompressionBomb(f"a CloudTrail record longer than {MAX_RECORD_BYTES} bytes")
+                data = next(chunks, None)
+                if data is None:
+                    done = True
+                else:
+                    buffer += data
+            tail = _RECORDS_CLOSING.sub(b"", buffer)
+            if tail.strip() or pending:
+                yield from emit(pending + tail)
+        except orjson.JSONDecodeError as exc:
+            if batch.records:
+                yield batch
+                batch = self._new_batch()
+            yield DeadLetter(None, f"invalid JSON in the Records array after record {index}: {exc}", origin,
+                             f"after record {index}")
+        except READ_ERRORS as exc:
+            if batch.records:
+                yield batch
+                batch = self._new_batch()
+            yield DeadLetter(None, read_error_reason(exc), origin, f"after record {index}")
+        if batch.records:
+            yield batch
+        if index == 0:
+            yield Skipped(EMPTY_RULE, 1, origin)
 
     def _new_batch(self) -> RawBatch:
         return RawBatch(DATASET, originals=[] if self._keep_original else None)
