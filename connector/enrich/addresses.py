@@ -11,6 +11,8 @@ import ipaddress
 import socket
 from typing import Any, NamedTuple
 
+import orjson
+
 from connector.enrich.geoip import GeoIpLookup
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -42,6 +44,7 @@ class AddressInfo(NamedTuple):
     public: bool
     geo: dict[str, Any] | None
     autonomous_system: dict[str, Any] | None
+    place_json: str = ""  # ',"geo":{...},"as":{...}' ready to splice after "ip" in JSON text
 
 
 def is_public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -91,4 +94,9 @@ class AddressBook:
         if public and self._geoip is not None:
             geo = self._geoip.geo(text)
             asn = self._geoip.autonomous_system(text)
-        return AddressInfo(text, family, packed, public, geo, asn)
+        place = ""
+        if geo is not None:
+            place += ',"geo":' + orjson.dumps(geo).decode()
+        if asn is not None:
+            place += ',"as":' + orjson.dumps(asn).decode()
+        return AddressInfo(text, family, packed, public, geo, asn, place)

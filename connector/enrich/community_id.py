@@ -17,6 +17,7 @@ _ICMP6_COUNTERPART = {128: 129, 129: 128, 133: 134, 134: 133, 135: 136, 136: 135
                       144: 145, 145: 144}
 # "protocol, padding" bytes, precomputed: this runs once per flow record.
 _PROTO_PAD = [bytes((p, 0)) for p in range(256)]
+_SEED0 = b"\x00\x00"
 
 
 def community_id(src: bytes, dst: bytes, proto: int, sport: int, dport: int, seed: int = 0) -> str:
@@ -30,8 +31,9 @@ def community_id(src: bytes, dst: bytes, proto: int, sport: int, dport: int, see
         swap = (src > dst or (src == dst and sport > dport)) if same_family else len(src) > len(dst)
         if swap:
             src, dst, sport, dport = dst, src, dport, sport
-        data = seed.to_bytes(2, "big") + src + dst + _PROTO_PAD[proto] + _PORT_PAIR(sport, dport)
-        return "1:" + b2a_base64(_SHA1(data, usedforsecurity=False).digest(), newline=False).decode("ascii")
+        data = (_SEED0 if seed == 0 else seed.to_bytes(2, "big")) + src + dst + _PROTO_PAD[proto] + \
+            _PORT_PAIR(sport, dport)
+        return "1:" + b2a_base64(_SHA1(data).digest(), newline=False).decode("ascii")
     return _other_protocols(src, dst, proto, sport, dport, seed)
 
 
@@ -52,4 +54,4 @@ def _other_protocols(src: bytes, dst: bytes, proto: int, sport: int, dport: int,
     data = seed.to_bytes(2, "big") + src + dst + _PROTO_PAD[proto & 0xFF]
     if has_ports:
         data += _PORT_PAIR(sport, dport)
-    return "1:" + b2a_base64(_SHA1(data, usedforsecurity=False).digest(), newline=False).decode("ascii")
+    return "1:" + b2a_base64(_SHA1(data).digest(), newline=False).decode("ascii")

@@ -201,7 +201,7 @@ def _generate_builder(fields: dict[str, dict[str, Any]], constants: dict[str, An
             body.append(f"        {containers[path[:-1]]}[{path[-1]!r}] = {containers[path]}")
     body.append("    return doc")
     head = ["def build(rec, related):"]
-    for path, var in sorted(containers.items(), key=lambda kv: len(kv[0])):
+    for _path, var in sorted(containers.items(), key=lambda kv: len(kv[0])):
         head.append(f"    {var} = {{{', '.join(init.get(var, []))}}}")
     head += [f"    {local} = None" for local in dict.fromkeys(pending)]
     return "\n".join(head + body) + "\n", namespace

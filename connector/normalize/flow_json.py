@@ -13,33 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
-
-from connector.enrich.addresses import AddressBook
-
-
-class AddressJson:
-    """Per-address ``,"geo":{...},"as":{...}`` text (empty for private addresses), memoized."""
-
-    def __init__(self, addresses: AddressBook, max_entries: int = 262_144) -> None:
-        self._addresses = addresses
-        self._cache: dict[str, str] = {}
-        self._max = max_entries
-
-    def __call__(self, info: Any) -> str:
-        text = self._cache.get(info.ip)
-        if text is None:
-            parts = []
-            if info.geo is not None:
-                parts.append('"geo":' + orjson.dumps(info.geo).decode())
-            if info.autonomous_system is not None:
-                parts.append('"as":' + orjson.dumps(info.autonomous_system).decode())
-            text = "," + ",".join(parts) if parts else ""
-            if len(self._cache) >= self._max:
-                self._cache.clear()
-            self._cache[info.ip] = text
-        return text
-
 
 class _TcpFlagsJson:
     """Bitmask text -> JSON list of flag names, memoized; raises ValueError for non-numbers."""
@@ -60,12 +33,13 @@ class _TcpFlagsJson:
 # How a value enters the template: quoted text, a number, JSON text computed per record, JSON
 # text fixed at compile time, a whole "k":v entry, or text glued to the previous entry.
 _TEXT, _NUMBER, _JSON, _CONST, _ENTRY, _SUFFIX = "text", "number", "json", "const", "entry", "suffix"
+_RELATED_PAIR = "related-pair"
 
 
 def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_original: bool) -> str | None:
-    """Source of ``map_fast(line, eid, ingested) -> (json_bytes, timestamp) | None`` for ``layout``,
-    or ``None`` when the layout lacks the fields the fast path relies on. The caller guarantees
-    the line needs no JSON escaping (``needs_escaping``); the function is one f-string."""
+    """Source of ``map_batch(...)`` for ``layout`` (``None`` when the layout lacks the fields the
+    fast path relies on): it writes complete records as JSON with one f-string each and hands
+    every other line, in order, to ``general(line, loc, eid)``."""
     names = set(layout)
     if not {"srcaddr", "dstaddr", "start"} <= names:
         return None
@@ -107,20 +81,20 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
         if rule in ("source_ip", "destination_ip"):
             side, local = ("source", "si") if rule == "source_ip" else ("destination", "di")
             emit(f"        {local} = ADDR_GET(v{index}) or ADDR_LOOKUP(v{index})")
-            emit(f"        if {local} is None:\n            return None")
+            emit(f"        if {local} is None:\n            raise ValueError")
             put(f"{side}.ip", f"v{index}", _TEXT)
-            put(side + ".__place", f"PLACE_JSON({local})", _SUFFIX)
+            put(side + ".__place", f"{local}[6]", _SUFFIX)
         elif rule == "protocol":
             emit(f"        proto = int(v{index})")
             emit(f"        transport = TRANSPORTS.get(v{index})")
-            emit("        if transport is None:\n            return None")
+            emit("        if transport is None:\n            raise ValueError")
             put("network.transport", "transport", _TEXT)
         elif rule == "tcp_flags":
             put("aws.vpcflow.tcp_flags_array", f"TCP_FLAGS_JSON(v{index})", _JSON)
         elif rule == "action":
             has_action = True
             emit(f"        outcome = ACTION_JSON.get(v{index})")
-            emit("        if outcome is None:\n            return None")
+            emit("        if outcome is None:\n            raise ValueError")
             put("event.__outcome", "outcome", _ENTRY)
         elif rule == "flow_direction":
             direction_field = index
@@ -131,16 +105,19 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
     if not has_action:
         put("event.type", json.dumps(spec["default_event_type"]), _CONST)
     put("network.type", "si[1]", _TEXT)
-    emit("        if si[0] == di[0]:\n            return None")
-    put("related.ip", "'[\"' + si[0] + '\",\"' + di[0] + '\"]'", _JSON)
+    src_index, dst_index = layout.index("srcaddr"), layout.index("dstaddr")
+    # The same address on both sides: related.ip holds it once (the general path's rule).
+    emit(f"        if v{src_index} == v{dst_index}:\n            raise ValueError")
+    put("related.__ip", f"v{src_index}", _RELATED_PAIR)
+    tree[("related",)][-1] = ("ip", f"v{src_index}|v{dst_index}", _RELATED_PAIR)
     if direction_field is not None:
         emit(f"        direction = v{direction_field}")
-        emit("        if direction != 'ingress' and direction != 'egress':\n            return None")
+        emit("        if direction != 'ingress' and direction != 'egress':\n            raise ValueError")
     else:
-        emit("        direction = DIRECTION(si[3], di[3])")
+        emit("        direction = DIRECTIONS[si[3]][di[3]]")
     put("network.direction", "direction", _TEXT)
     if {"protocol", "srcport", "dstport"} <= names:
-        emit("        if proto != 6 and proto != 17 and proto != 132:\n            return None")
+        emit("        if proto != 6 and proto != 17 and proto != 132:\n            raise ValueError")
         emit("        cid = COMMUNITY_ID(si[2], di[2], proto, sport, dport)")
         put("network.community_id", "cid", _TEXT)
     else:
@@ -181,6 +158,13 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
                 substitute(expr)
             elif how == _CONST:
                 text(json.dumps(key) + ":" + expr)
+            elif how == _RELATED_PAIR:
+                first_ip, second_ip = expr.split("|")
+                text(json.dumps(key) + ':["')
+                substitute(first_ip)
+                text('","')
+                substitute(second_ip)
+                text('"]')
             elif how == _TEXT:
                 text(json.dumps(key) + ':"')
                 substitute(expr)
@@ -194,16 +178,26 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
     timestamp = next(expr for key, expr, how in tree[()] if key == "@timestamp")
     unpack = ", ".join(f"v{i}" for i in range(len(layout)))
     lines = [
-        "def map_fast(line, eid, ingested):",
-        "    f = line.split()",
-        f"    if len(f) != {len(layout)} or '-' in f:",
-        "        return None",
-        "    try:",
-        f"        {unpack}{',' if len(layout) == 1 else ''} = f",
-        *code,
-        "    except ValueError:",
-        "        return None",
-        "    return f'" + "".join(pieces) + f"'.encode(), {timestamp}",
+        "def map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general):",
+        "    put_encoded, put_id, put_timestamp = encoded.append, ids.append, timestamps.append",
+        "    for line, loc in zip(lines, locs):",
+        "        eid = prefix + str(loc) if record_ids is None else record_ids[loc - 1]",
+        "        if not clean and NEEDS_ESCAPING(line):",
+        "            general(line, loc, eid)",
+        "            continue",
+        "        f = line.split()",
+        f"        if len(f) != {len(layout)} or '-' in f:",
+        "            general(line, loc, eid)",
+        "            continue",
+        "        try:",
+        f"            {unpack}{',' if len(layout) == 1 else ''} = f",
+        *("    " + line for chunk in code for line in chunk.split("\n")),
+        "        except ValueError:",
+        "            general(line, loc, eid)",
+        "            continue",
+        "        put_encoded(f'" + "".join(pieces) + "'.encode())",
+        "        put_id(eid)",
+        f"        put_timestamp({timestamp})",
     ]
     return "\n".join(lines) + "\n"
 

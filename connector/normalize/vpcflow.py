@@ -16,7 +16,7 @@ import orjson
 from connector.enrich.addresses import AddressBook
 from connector.enrich.community_id import community_id
 from connector.formats.base import RawBatch
-from connector.normalize.flow_json import AddressJson, _TcpFlagsJson, generate_fast_mapper, needs_escaping
+from connector.normalize.flow_json import _TcpFlagsJson, generate_fast_mapper, needs_escaping
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
@@ -24,7 +24,8 @@ from connector.normalize.timestamps import EpochFormatter, utc_now_iso
 from connector.sinks.base import DeadLetter
 
 FlowMapper = Callable[[str, str, str], dict[str, Any]]
-FastFlowMapper = Callable[[str, str, str], "tuple[bytes, str] | None"]
+# map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general)
+FastFlowMapper = Callable[..., None]
 DATASET = "aws.vpcflow"
 
 _RULE_LOCALS = {"srcport": "sport", "dstport": "dport"}
@@ -89,7 +90,10 @@ class FlowNormalizer:
             "ACTION_JSON": {k: orjson.dumps({"outcome": v["outcome"], "type": list(v["type"])})[1:-1].decode()
                             for k, v in actions.items()},
             "TCP_FLAGS_JSON": _TcpFlagsJson(self._spec["tcp_flags"]),
-            "PLACE_JSON": AddressJson(addresses),
+            # [source public][destination public] -> direction, for the JSON writer.
+            "DIRECTIONS": ((perimeter_direction(False, False), perimeter_direction(False, True)),
+                           (perimeter_direction(True, False), perimeter_direction(True, True))),
+            "NEEDS_ESCAPING": needs_escaping,
         }
 
     def fast_mapper(self, layout: tuple[str, ...]) -> FastFlowMapper | None:
@@ -101,7 +105,7 @@ class FlowNormalizer:
             if source is not None:
                 namespace = dict(self._globals)
                 exec(compile(source, f"<fast flow mapper {len(layout)} fields>", "exec"), namespace)
-                fn = namespace["map_fast"]
+                fn = namespace["map_batch"]
                 fn.__doc__ = source
             self._fast[layout] = fn
         return self._fast[layout]
@@ -124,26 +128,24 @@ class FlowNormalizer:
         out = Normalized()
         encoded, ids, timestamps = out.encoded, out.ids, out.timestamps
         dumps = orjson.dumps
-        clean = raw.clean
+        def general(line: str, loc: int, eid: str) -> None:
+            try:
+                doc = mapper(line, eid, ingested)
+            except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+                out.dead.append(DeadLetter(line, f"unreadable flow record: {exc}", origin, f"line {loc}"))
+                return
+            # Serialized at once, while the document is still in cache.
+            encoded.append(dumps(doc))
+            ids.append(eid)
+            timestamps.append(doc["@timestamp"])
+
         with collector_paused():
-            for line, loc in zip(raw.records, raw.locations, strict=True):
-                eid = prefix + str(loc) if record_ids is None else record_ids[loc - 1]
-                if fast is not None and (clean or not needs_escaping(line)):
-                    hit = fast(line, eid, ingested)
-                    if hit is not None:
-                        encoded.append(hit[0])
-                        ids.append(eid)
-                        timestamps.append(hit[1])
-                        continue
-                try:
-                    doc = mapper(line, eid, ingested)
-                except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
-                    out.dead.append(DeadLetter(line, f"unreadable flow record: {exc}", origin, f"line {loc}"))
-                    continue
-                # Serialized at once, while the document is still in cache.
-                encoded.append(dumps(doc))
-                ids.append(eid)
-                timestamps.append(doc["@timestamp"])
+            if fast is not None:
+                fast(raw.records, raw.locations, record_ids, prefix, ingested, raw.clean, encoded, ids, timestamps,
+                     general)
+            else:
+                for line, loc in zip(raw.records, raw.locations, strict=True):
+                    general(line, loc, prefix + str(loc) if record_ids is None else record_ids[loc - 1])
         return out
 
     # -- compilation -------------------------------------------------------------------------

@@ -14,8 +14,10 @@ from connector.sinks.base import DeadLetter
 def _records(n: int) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for i in range(n):
-        rec: dict[str, object] = {"eventVersion": "1.09", "eventID": f"id-{i}", "eventTime": "2026-11-27T00:00:00Z",
-                                  "eventName": "Describe", "requestParameters": {"note": 'quote " and },{"eventVersion"'}}
+        rec: dict[str, object] = {
+            "eventVersion": "1.09", "eventID": f"id-{i}", "eventTime": "2026-11-27T00:00:00Z", "eventName": "Describe",
+            "requestParameters": {"note": 'quote " and },{"eventVersion"'},
+        }
         if i % 7 == 3:  # an embedded object that starts like a record: the cut must not split it
             rec["responseElements"] = {"items": [{"x": 1}, {"eventVersion": "nested"}]}
         out.append(rec)
