@@ -118,7 +118,15 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
     put("network.direction", "direction", _TEXT)
     if {"protocol", "srcport", "dstport"} <= names:
         emit("        if proto != 6 and proto != 17 and proto != 132:\n            raise ValueError")
-        emit("        cid = COMMUNITY_ID(si[2], di[2], proto, sport, dport)")
+        # Community ID v1 inlined for tcp/udp/sctp between addresses of one family (the rest
+        # takes the general path, which calls connector.enrich.community_id).
+        emit("        a = si[2]\n        b = di[2]")
+        emit("        if len(a) != len(b):\n            raise ValueError")
+        emit("        if a < b or (a == b and sport <= dport):\n"
+             "            h = SHA1(SEED0 + a + b + PROTO_PAD[proto] + PORTS(sport, dport)).digest()\n"
+             "        else:\n"
+             "            h = SHA1(SEED0 + b + a + PROTO_PAD[proto] + PORTS(dport, sport)).digest()")
+        emit("        cid = '1:' + B64(h).decode()[:-1]")
         put("network.community_id", "cid", _TEXT)
     else:
         return None

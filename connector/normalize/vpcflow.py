@@ -7,7 +7,9 @@ Python with fixed column indexes, so the per-record path does no spec lookups at
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -94,6 +96,11 @@ class FlowNormalizer:
             "DIRECTIONS": ((perimeter_direction(False, False), perimeter_direction(False, True)),
                            (perimeter_direction(True, False), perimeter_direction(True, True))),
             "NEEDS_ESCAPING": needs_escaping,
+            "SHA1": hashlib.sha1,
+            "SEED0": b"\x00\x00",
+            "PROTO_PAD": [bytes((p, 0)) for p in range(256)],
+            "PORTS": struct.Struct(">HH").pack,
+            "B64": binascii.b2a_base64,
         }
 
     def fast_mapper(self, layout: tuple[str, ...]) -> FastFlowMapper | None:
