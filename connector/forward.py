@@ -482,6 +482,8 @@ class ForwardService:
                    threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)]
         receivers = [threading.Thread(target=self._receive, args=(url,), name=f"receive-{i}", daemon=True)
                      for i, url in enumerate(self.settings.queue_urls)]
+        # The idle clock starts when receiving starts, not before the (slow, cold) set-up above.
+        self._last_activity = time.monotonic()
         for thread in threads + receivers:
             thread.start()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -62,10 +62,11 @@ def test_sigkill_mid_object_then_restart_delivers_every_record(moto: MotoServer,
         wait_for(lambda: not any(_alive(p) for p in workers), 10, "the workers to die")
     finally:
         first.stop()
-    assert aws.depth() == (0, 1)  # received, not deleted
+    depth = aws.depth()
+    assert depth in ((0, 1), (1, 0)), f"the message must survive the kill (visible or in flight), got {depth}"
 
     second = start_forward(aws, tmp_path, "--visibility-timeout", "4", "--workers", "1", "--config", str(config),
-                           "--idle-exit", "6", name="second")
+                           "--idle-exit", "15", name="second")
     started = time.monotonic()
     assert second.wait(90) == 0, second.log_text()
     ids = {d["event"]["id"] for d in ndjson(out)}
