@@ -102,7 +102,7 @@ class FlowLogReader:
                     if batch is not None and batch.records:
                         yield batch
                     batch = None
-                    clean = not needs_escaping("\n".join(block))
+                    clean = not needs_escaping(" ".join(block))
                     for offset in range(0, len(block), CHUNK_RECORDS):
                         part = block[offset : offset + CHUNK_RECORDS]
                         first_line = start + offset + 1

@@ -63,16 +63,25 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
     locals_for = {"srcport": "sport", "dstport": "dport", "protocol": "proto"}
     has_action = False
     direction_field = None
+    # Plain text fields are the only ones where "-" (absent) would pass a check below unnoticed.
+    plain_text: list[int] = []
     for index, name in enumerate(layout):
         rule_spec = fields.get(name) or {"to": ["aws.vpcflow." + name.replace("-", "_")]}
         kind = rule_spec.get("type", "string")
         rule = rule_spec.get("rule")
+        if kind == "string" and rule not in ("source_ip", "destination_ip", "protocol", "action", "tcp_flags",
+                                             "flow_direction"):
+            plain_text.append(index)
         value = f"v{index}"
         how = _TEXT
         if kind == "long":
-            local = locals_for.get(name, f"n{index}")
-            emit(f"        {local} = int(v{index})")
-            value, how = local, _NUMBER
+            # The text goes into the JSON as it is, once it is a plain decimal (int() would
+            # also take "+5", "5_0" or "007", which are not JSON numbers).
+            emit(f"        if not v{index}.isdigit() or (v{index}[0] == '0' and v{index} != '0'):\n"
+                 "            raise ValueError")
+            if name in locals_for:
+                emit(f"        {locals_for[name]} = int(v{index})")
+            value, how = f"v{index}", _NUMBER
         elif kind == "epoch":
             emit(f"        t{index} = TS_GET(v{index}) or TS_CONVERT(v{index})")
             value = f"t{index}"
@@ -185,6 +194,7 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
     render(())
     timestamp = next(expr for key, expr, how in tree[()] if key == "@timestamp")
     unpack = ", ".join(f"v{i}" for i in range(len(layout)))
+    absent_checks = "".join(" or f[%d] == '-'" % i for i in plain_text)
     lines = [
         "def map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general):",
         "    put_encoded, put_id, put_timestamp = encoded.append, ids.append, timestamps.append",
@@ -194,7 +204,7 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
         "            general(line, loc, eid)",
         "            continue",
         "        f = line.split()",
-        f"        if len(f) != {len(layout)} or '-' in f:",
+        f"        if len(f) != {len(layout)}{absent_checks}:",
         "            general(line, loc, eid)",
         "            continue",
         "        try:",
