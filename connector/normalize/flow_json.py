@@ -194,7 +194,7 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
     render(())
     timestamp = next(expr for key, expr, how in tree[()] if key == "@timestamp")
     unpack = ", ".join(f"v{i}" for i in range(len(layout)))
-    absent_checks = "".join(" or f[%d] == '-'" % i for i in plain_text)
+    absent_checks = "".join(f" or f[{i}] == '-'" for i in plain_text)
     lines = [
         "def map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general):",
         "    put_encoded, put_id, put_timestamp = encoded.append, ids.append, timestamps.append",
