@@ -16,16 +16,16 @@ class UserAgentParser:
         self._max = max_entries
 
     def __call__(self, text: str) -> dict[str, Any]:
-        """ECS ``user_agent`` object for ``text`` (a fresh dict; callers may add to it)."""
+        """ECS ``user_agent`` object for ``text``, shared between documents: treat it as read-only
+        (documents are serialized as soon as they are built)."""
         cached = self._cache.get(text)
         if cached is None:
             cached = self._parse(text)
+            cached["original"] = text
             if len(self._cache) >= self._max:
                 self._cache.clear()
             self._cache[text] = cached
-        out = dict(cached)
-        out["original"] = text
-        return out
+        return cached
 
     @staticmethod
     def _parse(text: str) -> dict[str, Any]:
