@@ -5,7 +5,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
+
+import orjson
 
 from connector.sinks.base import DeadLetter
 
@@ -150,3 +152,45 @@ def iter_line_blocks(chunks: Iterable[bytes], max_line: int) -> Iterator[list[st
         yield text.split("\n")
     if carry:
         yield [carry.decode("utf-8", "replace").rstrip("\r")]
+
+
+class JsonPayload(NamedTuple):
+    """A whole JSON object read from a payload: a document, or lines when it holds several values,
+    or the outcome (dead letter, skip) when there is nothing to parse."""
+
+    outcome: DeadLetter | Skipped | None = None
+    document: Any = None
+    lines: list[str] | None = None
+
+
+EMPTY_RULE = "empty object"
+
+
+def read_json_payload(chunks: Iterable[bytes], origin: str, limit: int) -> JsonPayload:
+    """Read and parse a whole JSON payload (up to ``limit`` bytes) as CloudTrail and Config objects are."""
+    try:
+        data = read_all(chunks, limit)
+    except READ_ERRORS as exc:
+        return JsonPayload(outcome=DeadLetter(None, read_error_reason(exc), origin, "object"))
+    if not data.strip():
+        return JsonPayload(outcome=Skipped(EMPTY_RULE, 1, origin))
+    try:
+        return JsonPayload(document=orjson.loads(data))
+    except orjson.JSONDecodeError:
+        # Several JSON values: one per line.
+        return JsonPayload(lines=data.decode("utf-8", "replace").split("\n"))
+
+
+def inflate_bounded(data: bytes, limit: int) -> bytes:
+    """Gunzip a small in-memory payload (an SQS or CloudWatch Logs message) refusing to expand
+    beyond ``limit``; ValueError says why it could not."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, limit)
+    except zlib.error as exc:
+        raise ValueError(f"corrupt gzip: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise ValueError(f"expands beyond {limit} bytes")
+    if not inflater.eof:
+        raise ValueError("truncated gzip")
+    return out

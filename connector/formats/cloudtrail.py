@@ -12,6 +12,7 @@ from typing import IO, Any
 import orjson
 
 from connector.formats.base import (
+    EMPTY_RULE,
     READ_ERRORS,
     DecompressionBomb,
     Parsed,
@@ -19,8 +20,8 @@ from connector.formats.base import (
     Skipped,
     iter_line_blocks,
     payload_chunks,
-    read_all,
     read_error_reason,
+    read_json_payload,
 )
 from connector.sinks.base import DeadLetter
 
@@ -35,7 +36,6 @@ _RECORD_BOUNDARY = re.compile(rb'\}\s*,\s*(\{\s*"eventVersion")')
 MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
 DIGEST_RULE = "CloudTrail digest file (integrity proof, not events)"
 WRITABILITY_RULE = "CloudTrail ConfigWritabilityCheckFile (bucket permission probe)"
-EMPTY_RULE = "empty object"
 
 
 def skip_rule_for_key(key: str) -> str | None:
@@ -79,21 +79,13 @@ class CloudTrailReader:
         if opening is not None:
             yield from self._stream_records(first[opening.end():], chunks, origin)
             return
-        try:
-            data = first + read_all(chunks, MAX_DOCUMENT_BYTES - len(first))
-        except READ_ERRORS as exc:
-            yield DeadLetter(None, read_error_reason(exc), origin, "object")
-            return
-        if not data.strip():
-            yield Skipped(EMPTY_RULE, 1, origin)
-            return
-        try:
-            doc = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            # Several JSON values: one record per line.
-            yield from self.read_lines([data.decode("utf-8", "replace").split("\n")], origin)
-            return
-        yield from self._from_document(doc, origin)
+        payload = read_json_payload(itertools.chain((first,), chunks), origin, MAX_DOCUMENT_BYTES)
+        if payload.outcome is not None:
+            yield payload.outcome
+        elif payload.lines is not None:
+            yield from self.read_lines([payload.lines], origin)
+        else:
+            yield from self._from_document(payload.document, origin)
 
     def _from_document(self, doc: Any, origin: str) -> Iterator[Parsed]:
         if isinstance(doc, dict) and isinstance(doc.get("Records"), list):

@@ -9,13 +9,11 @@ from typing import IO, Any
 import orjson
 
 from connector.formats.base import (
-    READ_ERRORS,
     Parsed,
     RawBatch,
     Skipped,
     payload_chunks,
-    read_all,
-    read_error_reason,
+    read_json_payload,
 )
 from connector.normalize.specs import load_spec
 from connector.sinks.base import DeadLetter
@@ -27,7 +25,6 @@ ITEM = "item"
 SNAPSHOT_ITEM = "snapshot_item"
 CHANGE = "change"
 COMPLIANCE = "compliance"
-EMPTY_RULE = "empty object"
 WRITABILITY_RULE = "AWS Config ConfigWritabilityCheckFile (bucket permission probe)"
 
 # Fetches an oversized item's full notification from "bucket/key"; None where S3 is not reachable.
@@ -56,20 +53,13 @@ class ConfigReader:
         if origin.rsplit("/", 1)[-1] == "ConfigWritabilityCheckFile":
             yield Skipped(WRITABILITY_RULE, 1, origin)
             return
-        try:
-            data = read_all(payload_chunks(raw), MAX_DOCUMENT_BYTES)
-        except READ_ERRORS as exc:
-            yield DeadLetter(None, read_error_reason(exc), origin, "object")
-            return
-        if not data.strip():
-            yield Skipped(EMPTY_RULE, 1, origin)
-            return
-        try:
-            doc = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            yield from self.read_lines([data.decode("utf-8", "replace").split("\n")], origin)
-            return
-        yield from self.read_document(doc, origin, 1)
+        payload = read_json_payload(payload_chunks(raw), origin, MAX_DOCUMENT_BYTES)
+        if payload.outcome is not None:
+            yield payload.outcome
+        elif payload.lines is not None:
+            yield from self.read_lines([payload.lines], origin)
+        else:
+            yield from self.read_document(payload.document, origin, 1)
 
     def read_lines(self, blocks: Iterable[list[str]], origin: str) -> Iterator[Parsed]:
         """One notification (or history document) per line."""

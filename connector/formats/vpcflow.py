@@ -9,6 +9,7 @@ from typing import IO, Any
 import orjson
 
 from connector.formats.base import (
+    EMPTY_RULE,
     READ_ERRORS,
     Parsed,
     RawBatch,
@@ -26,7 +27,6 @@ DATASET = "aws.vpcflow"
 CHUNK_RECORDS = 4096
 MAX_LINE_BYTES = 64 * 1024
 NODATA_RULE = "flow record without data (NODATA/SKIPDATA) dropped by normalize.drop_nodata"
-EMPTY_RULE = "empty object"
 
 
 def parse_format(text: str) -> tuple[str, ...]:

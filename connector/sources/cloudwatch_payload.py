@@ -10,13 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 
-from connector.formats.base import GZIP_MAGIC, Skipped
+from connector.formats.base import GZIP_MAGIC, Skipped, inflate_bounded
 from connector.formats.detect import CLOUDTRAIL, VPCFLOW
 from connector.normalize.vpcflow import record_id_prefix
 from connector.sources.base import WorkUnit
@@ -84,15 +83,10 @@ def decode_payload(data: str | bytes) -> dict[str, Any]:
         except (binascii.Error, ValueError) as exc:
             raise SubscriptionPayloadError(f"not base64: {exc}") from None
     if raw.startswith(GZIP_MAGIC):
-        inflater = zlib.decompressobj(wbits=31)
         try:
-            raw = inflater.decompress(raw, MAX_PAYLOAD_BYTES)
-        except zlib.error as exc:
-            raise SubscriptionPayloadError(f"corrupt gzip: {exc}") from None
-        if inflater.unconsumed_tail:
-            raise SubscriptionPayloadError(f"expands beyond {MAX_PAYLOAD_BYTES} bytes")
-        if not inflater.eof:
-            raise SubscriptionPayloadError("truncated gzip")
+            raw = inflate_bounded(raw, MAX_PAYLOAD_BYTES)
+        except ValueError as exc:
+            raise SubscriptionPayloadError(str(exc)) from None
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -19,6 +18,7 @@ from urllib.parse import unquote_plus
 
 import orjson
 
+from connector.formats.base import inflate_bounded
 from connector.formats.detect import CLOUDTRAIL, VPCFLOW
 from connector.normalize.specs import load_spec
 from connector.sources.base import WorkUnit
@@ -133,15 +133,10 @@ def _inflate_logs_payload(text: bytes) -> Any:
     except (binascii.Error, ValueError):
         raise _Bad("body is neither JSON nor a base64 CloudWatch Logs payload") from None
     if packed[:2] == b"\x1f\x8b":
-        inflater = zlib.decompressobj(wbits=31)
         try:
-            packed = inflater.decompress(packed, MAX_INFLATED_BYTES)
-        except zlib.error as exc:
-            raise _Bad(f"base64 payload is corrupt gzip: {exc}") from None
-        if inflater.unconsumed_tail:
-            raise _Bad(f"base64 payload inflates beyond {MAX_INFLATED_BYTES} bytes")
-        if not inflater.eof:
-            raise _Bad("base64 payload is truncated gzip")
+            packed = inflate_bounded(packed, MAX_INFLATED_BYTES)
+        except ValueError as exc:
+            raise _Bad(f"base64 payload: {exc}") from None
     try:
         return orjson.loads(packed)
     except orjson.JSONDecodeError as exc:
