@@ -96,7 +96,8 @@ class CloudTrailNormalizer:
             if len(text) < MAX_RENDERED:
                 flattened[name] = cleaned
         if flattened:
-            aws["flattened"] = {**aws.get("flattened", {}), **flattened}
+            existing = aws.get("flattened")
+            aws["flattened"] = flattened if existing is None else {**existing, **flattened}
         self._source(rec, doc)
         self._user_agent(rec, doc)
         self._identity(rec, doc, related_users)
