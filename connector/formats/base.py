@@ -194,3 +194,18 @@ def inflate_bounded(data: bytes, limit: int) -> bytes:
     if not inflater.eof:
         raise ValueError("truncated gzip")
     return out
+
+
+def json_lines(blocks: Iterable[list[str]], origin: str) -> Iterator[tuple[int, Any, str] | DeadLetter]:
+    """``(line number, value, line)`` for each non-blank line of one JSON value per line; a line
+    that is not JSON comes out as a dead letter naming it, and the lines after it still flow."""
+    line_no = 0
+    for block in blocks:
+        for line in block:
+            line_no += 1
+            if not line.strip():
+                continue
+            try:
+                yield line_no, orjson.loads(line), line
+            except orjson.JSONDecodeError as exc:
+                yield DeadLetter(line, f"invalid JSON: {exc}", origin, f"line {line_no}")

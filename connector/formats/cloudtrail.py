@@ -19,6 +19,7 @@ from connector.formats.base import (
     RawBatch,
     Skipped,
     iter_line_blocks,
+    json_lines,
     payload_chunks,
     read_error_reason,
     read_json_payload,
@@ -115,26 +116,21 @@ class CloudTrailReader:
         batch = self._new_batch()
         line_no = 0
         try:
-            for block in blocks:
-                for line in block:
-                    line_no += 1
-                    if not line.strip():
-                        continue
-                    try:
-                        rec = orjson.loads(line)
-                    except orjson.JSONDecodeError as exc:
-                        yield DeadLetter(line, f"invalid JSON: {exc}", origin, f"line {line_no}")
-                        continue
-                    if isinstance(rec, dict) and isinstance(rec.get("Records"), list):
-                        yield from self._from_document(rec, origin)
-                        continue
-                    batch.records.append(rec)
-                    batch.locations.append(line_no)
-                    if batch.originals is not None:
-                        batch.originals.append(line)
-                    if len(batch.records) >= CHUNK_RECORDS:
-                        yield batch
-                        batch = self._new_batch()
+            for item in json_lines(blocks, origin):
+                if isinstance(item, DeadLetter):
+                    yield item
+                    continue
+                line_no, rec, line = item
+                if isinstance(rec, dict) and isinstance(rec.get("Records"), list):
+                    yield from self._from_document(rec, origin)
+                    continue
+                batch.records.append(rec)
+                batch.locations.append(line_no)
+                if batch.originals is not None:
+                    batch.originals.append(line)
+                if len(batch.records) >= CHUNK_RECORDS:
+                    yield batch
+                    batch = self._new_batch()
         except READ_ERRORS as exc:
             if batch.records:
                 yield batch

@@ -12,6 +12,7 @@ from connector.formats.base import (
     Parsed,
     RawBatch,
     Skipped,
+    json_lines,
     payload_chunks,
     read_json_payload,
 )
@@ -63,18 +64,11 @@ class ConfigReader:
 
     def read_lines(self, blocks: Iterable[list[str]], origin: str) -> Iterator[Parsed]:
         """One notification (or history document) per line."""
-        line_no = 0
-        for block in blocks:
-            for line in block:
-                line_no += 1
-                if not line.strip():
-                    continue
-                try:
-                    doc = orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    yield DeadLetter(line, f"invalid JSON: {exc}", origin, f"line {line_no}")
-                    continue
-                yield from self.read_document(doc, origin, line_no)
+        for item in json_lines(blocks, origin):
+            if isinstance(item, DeadLetter):
+                yield item
+            else:
+                yield from self.read_document(item[1], origin, item[0])
 
     def read_document(self, doc: Any, origin: str, location: int) -> Iterator[Parsed]:
         """Classify one parsed document and yield its records, skip or dead letter."""
