@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from connector.demo.generator import DemoManifest, generate_estate
+from tests.servers.search_cluster import SearchCluster
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +18,24 @@ def demo_estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoMan
     """The demo dataset (a day of a small AWS estate in S3 key layout), generated once."""
     root = tmp_path_factory.mktemp("estate")
     return root, generate_estate(root)
+
+
+def _node(kind: str, **options: object) -> Iterator[SearchCluster]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"aws-siem-{kind}-", dir="/tmp"))
+    try:
+        with SearchCluster.start(kind, workdir, **options) as cluster:  # type: ignore[arg-type]
+            yield cluster
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def es_cluster() -> Iterator[SearchCluster]:
+    """A single Elasticsearch node on 127.0.0.1."""
+    yield from _node("elasticsearch")
+
+
+@pytest.fixture(scope="session")
+def os_cluster() -> Iterator[SearchCluster]:
+    """A single OpenSearch node on 127.0.0.1."""
+    yield from _node("opensearch")

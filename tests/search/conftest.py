@@ -5,37 +5,11 @@ A node that cannot be fetched or started fails the tests that need it (never a s
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from connector.sinks.search_bulk import SearchSinkConfig
 from connector.sinks.search_templates import deploy
 from tests.servers.search_cluster import SearchCluster
-
-
-def _node(kind: str, **options: object) -> Iterator[SearchCluster]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"aws-siem-{kind}-", dir="/tmp"))
-    try:
-        with SearchCluster.start(kind, workdir, **options) as cluster:  # type: ignore[arg-type]
-            yield cluster
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def es_cluster() -> Iterator[SearchCluster]:
-    """A single Elasticsearch node on 127.0.0.1."""
-    yield from _node("elasticsearch")
-
-
-@pytest.fixture(scope="session")
-def os_cluster() -> Iterator[SearchCluster]:
-    """A single OpenSearch node on 127.0.0.1."""
-    yield from _node("opensearch")
 
 
 @pytest.fixture(scope="session", params=["elasticsearch", "opensearch"])
