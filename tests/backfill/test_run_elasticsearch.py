@@ -1,0 +1,71 @@
+"""Backfill into a real Elasticsearch, killed with SIGKILL three times and resumed from its
+checkpoint: exactly one document per record of the requested days (``_id = event.id``), none
+from outside them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from connector.sinks.search_bulk import SearchSinkConfig
+from connector.sinks.search_templates import deploy
+from tests.backfill._support import backfill_argv, command_env, run_backfill, start_backfill
+from tests.backfill.estate import Estate, expected_ids
+from tests.backfill.test_run import finished_rows
+from tests.servers.moto_server import MotoServer
+from tests.servers.search_cluster import SearchCluster, http_json
+
+pytestmark = pytest.mark.integration
+NAMESPACE = "backfillcrash"
+STREAMS = f"logs-aws_connector.*-{NAMESPACE}"
+
+
+def _ids_in(cluster: SearchCluster) -> list[str]:
+    http_json("POST", f"{cluster.url}/{STREAMS}/_refresh")
+    result = http_json("POST", f"{cluster.url}/{STREAMS}/_search",
+                       {"size": 10000, "_source": False, "query": {"match_all": {}}})
+    assert isinstance(result, dict), result
+    return [hit["_id"] for hit in result["hits"]["hits"]]
+
+
+def test_sigkill_three_times_then_resume_gives_the_exact_documents(
+    moto: MotoServer, estate: Estate, es_cluster: SearchCluster, tmp_path: Path,
+) -> None:
+    deploy(SearchSinkConfig.from_settings({"url": es_cluster.url, "namespace": NAMESPACE}, {}, "elasticsearch"))
+    start, end = dt.date(2026, 1, 5), dt.date(2026, 1, 12)
+    checkpoint, log = tmp_path / "cp.sqlite", tmp_path / "runs.log"
+    argv = backfill_argv(f"{start}", f"{end}", tmp_path / "out", checkpoint, "--no-progress",
+                         "--sink", "elasticsearch", "--es-url", es_cluster.url)
+    env = command_env(moto.env, AWS_SIEM_CONNECTOR_PIPELINE__BATCH_DOCS="20",
+                      AWS_SIEM_CONNECTOR_ELASTICSEARCH__NAMESPACE=NAMESPACE)
+    keys = estate.keys(start, end)
+
+    def kill_when(ready: Callable[[], bool]) -> int:
+        proc = start_backfill(argv, env, log)
+        deadline = time.monotonic() + 90
+        while not ready() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return proc.returncode
+
+    assert kill_when(lambda: finished_rows(checkpoint) >= 1) == -signal.SIGKILL
+    first = finished_rows(checkpoint)
+    assert kill_when(lambda: finished_rows(checkpoint) >= first + len(keys) // 3) == -signal.SIGKILL
+    second = finished_rows(checkpoint)
+    assert kill_when(lambda: finished_rows(checkpoint) >= second + (len(keys) - second) // 2) == -signal.SIGKILL
+    third = finished_rows(checkpoint)
+    assert first < second < third < len(keys)
+
+    final = run_backfill(argv, env, timeout=120)
+    assert final.returncode == 0, final.stderr
+    assert finished_rows(checkpoint) == len(keys)
+    ids = _ids_in(es_cluster)
+    assert len(ids) == len(set(ids)), "a record landed twice"
+    assert set(ids) == expected_ids(estate, keys)
