@@ -1,6 +1,7 @@
-"""End-to-end S3 backfill throughput: a moto bucket of gzip objects -> backfill -> file sink.
+"""End-to-end S3 backfill throughput: a moto bucket of gzip objects -> backfill -> file sink or
+a real Elasticsearch.
 
-    .venv/bin/python bench/bench_backfill.py [--size-mb 200] [--workers 1,2]
+    .venv/bin/python bench/bench_backfill.py [--size-mb 200] [--workers 1,2] [--sink file|elasticsearch]
 
 Builds (once, cached) realistic gzip objects in the standard key layout — flow logs mostly (90 %),
 CloudTrail for the rest — uploads them to a moto server on 127.0.0.1, then runs the real command
@@ -12,6 +13,7 @@ from the command's start (listing included) to its exit.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -103,11 +105,14 @@ def build_objects(size_mb: int) -> list[tuple[str, Path]]:
     return [(key, path) for key, path, *_ in objects]
 
 
-def run_backfill(env: dict[str, str], workers: int, work: Path) -> tuple[float, dict[str, str]]:
-    """Run the command once; (wall seconds, summary values)."""
+def run_backfill(
+    env: dict[str, str], workers: int, work: Path, es_url: str | None = None
+) -> tuple[float, dict[str, str]]:
+    """Run the command once (file sink, or Elasticsearch at ``es_url``); (wall seconds, summary values)."""
     out, checkpoint = work / f"out-{workers}", work / f"cp-{workers}.sqlite"
-    command = [sys.executable, "-m", "tests.backfill.cli_entry", "backfill", "--bucket", BUCKET,
-               "--start", "2026-01-01", "--end", "2026-01-03", "--sink", "file", "--out", str(out),
+    sink = ["--sink", "elasticsearch", "--es-url", es_url] if es_url else ["--sink", "file", "--out", str(out)]
+    command = [sys.executable, "-m", "connector", "backfill", "--bucket", BUCKET,
+               "--start", "2026-01-01", "--end", "2026-01-03", *sink,
                "--checkpoint", str(checkpoint), "--workers", str(workers), "--no-progress"]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -124,13 +129,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=200, help="uncompressed size of the bucket (default: 200)")
     parser.add_argument("--workers", default="1,2", help="worker counts to try (default: 1,2)")
+    parser.add_argument("--sink", choices=("file", "elasticsearch"), default="file",
+                        help="file (default) or a real Elasticsearch started here (integration-test build)")
     args = parser.parse_args()
     from tests.servers.moto_server import moto_server
 
     objects = build_objects(args.size_mb)
     gzip_bytes = sum(path.stat().st_size for _key, path in objects)
     raw_bytes = sum(len(gzip.decompress(path.read_bytes())) for _key, path in objects)
-    with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp, moto_server(Path(tmp)) as moto:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-backfill-"))
+        moto = stack.enter_context(moto_server(Path(tmp)))
+        es_url = None
+        if args.sink == "elasticsearch":
+            from connector.sinks.search_bulk import SearchSinkConfig
+            from connector.sinks.search_templates import deploy
+            from tests.servers.search_cluster import SearchCluster
+
+            cluster = stack.enter_context(SearchCluster.start("elasticsearch", Path(tmp) / "es"))
+            es_url = cluster.url
+            deploy(SearchSinkConfig.from_settings({"url": es_url}, {}, "elasticsearch"))
         s3 = moto.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         for key, path in objects:
@@ -138,11 +156,11 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(moto.env, PYTHONPATH=str(ROOT))
         print(f"{len(objects)} objects, {gzip_bytes / 1e6:.1f} MB gzip, {raw_bytes / 1e6:.1f} MB uncompressed; "
-              f"{os.cpu_count()} cores (moto shares them)")
+              f"{os.cpu_count()} cores (moto{' and Elasticsearch' if es_url else ''} share them); sink {args.sink}")
         print(f"{'workers':>7} {'records':>10} {'seconds':>8} {'MB/s gzip':>10} {'MB/s raw':>9} {'records/s':>10}")
         best: tuple[float, int] = (0.0, 0)
         for workers in (int(w) for w in args.workers.split(",")):
-            seconds, values = run_backfill(env, workers, Path(tmp))
+            seconds, values = run_backfill(env, workers, Path(tmp), es_url)
             records = sum(int(v) for k, v in values.items() if k.endswith("records written"))
             rate = records / seconds
             best = max(best, (rate, workers))

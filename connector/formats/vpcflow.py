@@ -62,12 +62,10 @@ class HeaderlessLayouts:
 class FlowLogReader:
     """Turns flow-log objects into ``RawBatch``es of lines that share one layout."""
 
-    def __init__(self, custom_format: str | None = None, drop_nodata: bool = False,
-                 keep_original: bool = False) -> None:
+    def __init__(self, custom_format: str | None = None, drop_nodata: bool = False) -> None:
         self._known = {canonical_field(k) for k in load_spec("vpcflow")["fields"]}
         self._headerless = HeaderlessLayouts(parse_format(custom_format) if custom_format else None)
         self._drop_nodata = drop_nodata
-        self._keep_original = keep_original
 
     def is_header(self, line: str) -> bool:
         """True when ``line`` names fields instead of carrying values."""

@@ -1,55 +1,11 @@
-"""Dotted-path access to nested dicts, precompiled so per-record work is a few dict lookups."""
+"""Record path -> document path specs compiled into builder functions, and the time conversion
+they share: per-record work is a few dict operations per present field."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-Getter = Callable[[dict[str, Any]], Any]
-Setter = Callable[[dict[str, Any], Any], None]
-
-
-def getter(dotted: str) -> Getter:
-    """Function returning the value at ``dotted`` in a record, or ``None`` when any step is missing."""
-    parts = dotted.split(".")
-    if len(parts) == 1:
-        key = parts[0]
-        return lambda rec: rec.get(key)
-
-    def get(rec: dict[str, Any]) -> Any:
-        value: Any = rec
-        for part in parts:
-            if not isinstance(value, dict):
-                return None
-            value = value.get(part)
-            if value is None:
-                return None
-        return value
-
-    return get
-
-
-def setter(dotted: str) -> Setter:
-    """Function storing a value at ``dotted``, creating the intermediate objects."""
-    parts = dotted.split(".")
-    head, last = parts[:-1], parts[-1]
-
-    def put(doc: dict[str, Any], value: Any) -> None:
-        node = doc
-        for part in head:
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            node = child
-        node[last] = value
-
-    return put
-
-
-def get_path(doc: dict[str, Any], dotted: str) -> Any:
-    """One-off read of ``dotted`` (not for hot paths)."""
-    return getter(dotted)(doc)
 
 
 def iso_millis(value: Any) -> str:
@@ -67,12 +23,6 @@ def iso_millis(value: Any) -> str:
 
 
 _PLACEHOLDERS = frozenset(("Not Applicable", "-", "N/A"))
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "string": lambda v: v,
-    "iso_time": iso_millis,
-    "text": str,
-    "aws_optional": lambda v: None if v in _PLACEHOLDERS else v,
-}
 
 
 class FieldMoves:
@@ -89,19 +39,6 @@ class FieldMoves:
         exec(compile(source, "<field moves>", "exec"), namespace)
         self.build: Callable[[dict[str, Any], dict[str, list[Any]]], dict[str, Any]] = namespace["build"]
         self.source = source  # kept for debugging
-
-    def apply(self, rec: dict[str, Any], doc: dict[str, Any], related: dict[str, list[Any]]) -> None:
-        """Merge the fields built from ``rec`` into ``doc`` (the slower, general form of ``build``)."""
-        _merge(doc, self.build(rec, related))
-
-
-def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
-    for key, value in other.items():
-        current = into.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
-            _merge(current, value)
-        else:
-            into[key] = value
 
 
 def _generate_builder(fields: dict[str, dict[str, Any]], constants: dict[str, Any]) -> tuple[str, dict[str, Any]]:
