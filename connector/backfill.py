@@ -466,23 +466,6 @@ class _TallySink:
         self._inner.close()
 
 
-class _WorkerFileSink(FileSink):
-    """``<dataset>.<worker>.ndjson``: each worker appends to its own files, so lines never interleave."""
-
-    def __init__(self, directory: str | Path, worker: int) -> None:
-        super().__init__(directory)
-        self._worker = worker
-
-    def _file(self, dataset: str) -> IO[bytes]:
-        handle = self._files.get(dataset)
-        if handle is None:
-            path = self.directory / f"{dataset}.{self._worker}.ndjson"
-            handle = open(path, self._mode, buffering=1 << 20)  # noqa: SIM115 - closed in close()
-            self._files[dataset] = handle
-            self.paths[dataset] = path
-        return handle
-
-
 def repair_ndjson_tails(directory: str | Path) -> int:
     """Cut a half-written last line (left by a kill mid-write) off every NDJSON file; returns bytes cut.
 
@@ -539,7 +522,7 @@ def _open_sink(spec: _WorkerSpec) -> Sink:
     settings = spec.settings
     kind = str(settings.sink_kind)
     if kind == "file" and settings.workers > 1:
-        sink: Sink = _WorkerFileSink(settings.out, spec.index)
+        sink: Sink = FileSink(settings.out, name_suffix=f".{spec.index}")
     elif kind == "file":
         sink = FileSink(settings.out)
     else:

@@ -12,8 +12,10 @@ from connector.sinks.base import Batch, Delivery
 class FileSink:
     """Appends to ``<directory>/<dataset>.ndjson``; fsync on close so a finished run is durable."""
 
-    def __init__(self, directory: str | Path, truncate: bool = False) -> None:
+    def __init__(self, directory: str | Path, truncate: bool = False, name_suffix: str = "") -> None:
+        """``name_suffix`` (e.g. ``.3``) gives each writer process its own files, so lines never interleave."""
         self.directory = Path(directory)
+        self._suffix = name_suffix
         self.directory.mkdir(parents=True, exist_ok=True)
         self._mode = "wb" if truncate else "ab"
         self._files: dict[str, IO[bytes]] = {}
@@ -22,7 +24,7 @@ class FileSink:
     def _file(self, dataset: str) -> IO[bytes]:
         handle = self._files.get(dataset)
         if handle is None:
-            path = self.directory / f"{dataset}.ndjson"
+            path = self.directory / f"{dataset}{self._suffix}.ndjson"
             handle = open(path, self._mode, buffering=1 << 20)  # noqa: SIM115 - closed in close()
             self._files[dataset] = handle
             self.paths[dataset] = path

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +60,16 @@ def summary_values(text: str) -> dict[str, str]:
     """``label: value`` lines of the plain-text summary."""
     lines = text[text.rindex("backfill summary"):].splitlines()[1:]
     return dict(line.split(": ", 1) for line in lines if ": " in line)
+
+
+def kill_process_when(
+    argv: list[str], env: dict[str, str], log: Path, ready: Callable[[], bool], timeout: float = 90
+) -> int:
+    """Start the command, SIGKILL it (and its workers) as soon as ``ready()``; its exit code."""
+    proc = start_backfill(argv, env, log)
+    deadline = time.monotonic() + timeout
+    while not ready() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return proc.returncode

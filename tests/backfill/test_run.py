@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import re
 import signal
 import sqlite3
-import time
 from pathlib import Path
 from urllib.parse import unquote_plus
 
@@ -23,9 +21,9 @@ from tests.backfill import cli_entry
 from tests.backfill._support import (
     backfill_argv,
     command_env,
+    kill_process_when,
     read_docs,
     run_backfill,
-    start_backfill,
     summary_values,
 )
 from tests.backfill.conftest import BUCKET
@@ -103,13 +101,7 @@ def test_sigkill_three_times_then_resume_loses_nothing_and_adds_nothing(moto, es
     keys = estate.keys(start, end)
 
     def kill_when(ready) -> int:
-        proc = start_backfill(argv, env, log)
-        deadline = time.monotonic() + 60
-        while not ready() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        return proc.returncode
+        return kill_process_when(argv, env, log, ready, timeout=60)
 
     # 1: as soon as the first documents are on disk (nothing or almost nothing checkpointed yet).
     assert kill_when(lambda: any(p.stat().st_size for p in out.glob("*.ndjson"))) == -signal.SIGKILL

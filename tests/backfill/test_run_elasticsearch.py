@@ -5,9 +5,7 @@ from outside them."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 
 from connector.sinks.search_bulk import SearchSinkConfig
 from connector.sinks.search_templates import deploy
-from tests.backfill._support import backfill_argv, command_env, run_backfill, start_backfill
+from tests.backfill._support import backfill_argv, command_env, kill_process_when, run_backfill
 from tests.backfill.estate import Estate, expected_ids
 from tests.backfill.test_run import finished_rows
 from tests.servers.moto_server import MotoServer
@@ -47,13 +45,7 @@ def test_sigkill_three_times_then_resume_gives_the_exact_documents(
     keys = estate.keys(start, end)
 
     def kill_when(ready: Callable[[], bool]) -> int:
-        proc = start_backfill(argv, env, log)
-        deadline = time.monotonic() + 90
-        while not ready() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        return proc.returncode
+        return kill_process_when(argv, env, log, ready)
 
     assert kill_when(lambda: finished_rows(checkpoint) >= 1) == -signal.SIGKILL
     first = finished_rows(checkpoint)
