@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from connector.sinks.search_bulk import SearchSinkConfig
-from connector.sinks.search_templates import deploy
 from tests.aws.support import flow_object, make_aws, start_forward, wait_for
 from tests.servers.moto_server import MotoServer
 from tests.servers.search_cluster import SearchCluster, http_json
@@ -17,7 +15,10 @@ from tests.servers.search_cluster import SearchCluster, http_json
 pytestmark = pytest.mark.integration
 LINES = 100_000
 NAMESPACE = "crash"
-STREAM = f"logs-aws_connector.vpcflow-{NAMESPACE}"
+# A plain index of its own (no templates): the cluster is shared with the template tests, whose
+# first deploy must find none installed.
+INDEX_PREFIX = "forwardcrash"
+STREAM = f"{INDEX_PREFIX}.vpcflow-{NAMESPACE}"
 
 
 def _count(cluster: SearchCluster) -> int:
@@ -29,13 +30,13 @@ def _count(cluster: SearchCluster) -> int:
 def test_sigkill_mid_object_then_restart_leaves_the_exact_count(
     moto: MotoServer, es_cluster: SearchCluster, tmp_path: Path,
 ) -> None:
-    deploy(SearchSinkConfig.from_settings({"url": es_cluster.url, "namespace": NAMESPACE}, {}, "elasticsearch"))
     aws = make_aws(moto, direct_prefix="AWSLogs/")
     aws.drain_test_events()
     key = "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/27/111122223333_vpcflowlogs_es.log.gz"
     aws.put(key, flow_object(LINES, seed=9))
     config = tmp_path / "connector.yaml"
-    config.write_text(f"pipeline:\n  batch_docs: 2000\nelasticsearch:\n  namespace: {NAMESPACE}\n")
+    config.write_text(f"pipeline:\n  batch_docs: 2000\nelasticsearch:\n  namespace: {NAMESPACE}\n"
+                      f"  data_streams: false\n  index_prefix: {INDEX_PREFIX}\n")
     sink = ("--sink", "elasticsearch", "--es-url", es_cluster.url, "--config", str(config))
     first = start_forward(aws, tmp_path, "--visibility-timeout", "4", "--workers", "1", *sink, name="first")
     try:

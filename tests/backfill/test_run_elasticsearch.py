@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from connector.sinks.search_bulk import SearchSinkConfig
-from connector.sinks.search_templates import deploy
 from tests.backfill._support import backfill_argv, command_env, kill_process_when, run_backfill
 from tests.backfill.estate import Estate, expected_ids
 from tests.backfill.test_run import finished_rows
@@ -21,7 +19,10 @@ from tests.servers.search_cluster import SearchCluster, http_json
 
 pytestmark = pytest.mark.integration
 NAMESPACE = "backfillcrash"
-STREAMS = f"logs-aws_connector.*-{NAMESPACE}"
+# Plain indices of their own (no templates): the cluster is shared with the template tests, whose
+# first deploy must find none installed.
+INDEX_PREFIX = "backfillcrash"
+STREAMS = f"{INDEX_PREFIX}.*-{NAMESPACE}"
 
 
 def _ids_in(cluster: SearchCluster) -> list[str]:
@@ -35,13 +36,14 @@ def _ids_in(cluster: SearchCluster) -> list[str]:
 def test_sigkill_three_times_then_resume_gives_the_exact_documents(
     moto: MotoServer, estate: Estate, es_cluster: SearchCluster, tmp_path: Path,
 ) -> None:
-    deploy(SearchSinkConfig.from_settings({"url": es_cluster.url, "namespace": NAMESPACE}, {}, "elasticsearch"))
     start, end = dt.date(2026, 1, 5), dt.date(2026, 1, 12)
     checkpoint, log = tmp_path / "cp.sqlite", tmp_path / "runs.log"
     argv = backfill_argv(f"{start}", f"{end}", tmp_path / "out", checkpoint, "--no-progress",
                          "--sink", "elasticsearch", "--es-url", es_cluster.url)
     env = command_env(moto.env, AWS_SIEM_CONNECTOR_PIPELINE__BATCH_DOCS="20",
-                      AWS_SIEM_CONNECTOR_ELASTICSEARCH__NAMESPACE=NAMESPACE)
+                      AWS_SIEM_CONNECTOR_ELASTICSEARCH__NAMESPACE=NAMESPACE,
+                      AWS_SIEM_CONNECTOR_ELASTICSEARCH__DATA_STREAMS="false",
+                      AWS_SIEM_CONNECTOR_ELASTICSEARCH__INDEX_PREFIX=INDEX_PREFIX)
     keys = estate.keys(start, end)
 
     def kill_when(ready: Callable[[], bool]) -> int:

@@ -28,9 +28,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-# Maven Central serves Elasticsearch integ-test zips only up to 8.19.x (no 9.x is published
-# under this coordinate); 8.19 speaks the same REST API the sink uses.
-ES_VERSION = os.environ.get("AWS_SIEM_CONNECTOR_ES_VERSION", "8.19.21")
+# Maven Central's metadata for this coordinate stops at 8.19.x, but 9.x zips are served when asked
+# for by exact version (9.1.0, 9.2.0, 9.2.4 resolve; some others do not).
+ES_VERSION = os.environ.get("AWS_SIEM_CONNECTOR_ES_VERSION", "9.2.4")
 OS_VERSION = os.environ.get("AWS_SIEM_CONNECTOR_OPENSEARCH_VERSION", "3.3.0")
 JDK17 = "/usr/lib/jvm/java-17-openjdk-amd64"
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64"
