@@ -45,9 +45,9 @@ class CloudWatchSettings:
     poll_seconds: float = 10.0
     start: str = "now"  # for a group with no position yet: now, beginning, or an ISO 8601 time
     # Events are read once they are this old: CloudWatch Logs can receive an event minutes after
-    # its timestamp (flow logs are published per aggregation interval), and a position past it
-    # would never look back.
-    delay_seconds: float = 0.0
+    # its timestamp (flow logs are published per aggregation interval of up to 10 minutes), and a
+    # position past it would never look back. Ten minutes by default: late, not lost.
+    delay_seconds: float = 600.0
     page_size: int | None = None  # FilterLogEvents limit; AWS's default (up to 10,000) when unset
 
     @classmethod
@@ -194,6 +194,17 @@ class LogGroupPoller:
             self._store.save(group, saved)
         return saved
 
+    def check_exists(self, group: str) -> None:
+        """Fail at start for a group that is not there: with the read delay, the first poll may not
+        call AWS for a while, and a typo must not look like a quiet group."""
+        try:
+            found = self._client.describe_log_groups(logGroupNamePrefix=group, limit=50).get("logGroups", [])
+        except self._client.exceptions.ResourceNotFoundException:
+            found = []
+        if not any(g.get("logGroupName") == group for g in found):
+            raise SourceError(f"CloudWatch Logs group {group!r} does not exist (or is not visible "
+                              f"to these credentials)")
+
     def poll_group(self, group: str, max_pages: int | None = None) -> int:
         """Read every page of ``group`` past its position; returns the pages that carried new events."""
         position = self.position(group)
@@ -250,6 +261,8 @@ class LogGroupPoller:
 
     def run(self, groups: list[str], idle_exit: float | None = None, max_pages: int | None = None) -> PollStats:
         """Poll ``groups`` until stopped, idle for ``idle_exit`` seconds, or ``max_pages`` pages are settled."""
+        for group in groups:
+            self.check_exists(group)
         last_activity = time.monotonic()
         while not self.stop.is_set():
             got = 0

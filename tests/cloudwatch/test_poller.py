@@ -108,7 +108,8 @@ def test_start_now_saves_the_position_at_once_and_reads_only_later_events(logs: 
     _put(logs, STREAMS[0], [(old, flow_line(1))])
     config = load_config(None, {}, {
         "geoip": {"city_db": "none"}, "file": {"out": str(tmp_path / "out")},
-        "cloudwatch": {"state_path": str(tmp_path / "cw.sqlite"), "start": "now", "poll_seconds": 0.05}})
+        "cloudwatch": {"state_path": str(tmp_path / "cw.sqlite"), "start": "now", "poll_seconds": 0.05,
+                       "delay_seconds": 0}})
     args = argparse.Namespace(sink="file", dry_run=False, idle_exit=0.2, max_pages=None)
     assert run_log_groups([GROUP], args, config) == 0
     assert read_ndjson(tmp_path / "out" / "aws.vpcflow.ndjson") == []
