@@ -28,12 +28,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-# Maven Central's metadata for this coordinate stops at 8.19.x, but 9.x zips are served when asked
-# for by exact version (9.1.0, 9.2.0, 9.2.4 resolve; some others do not).
-ES_VERSION = os.environ.get("AWS_SIEM_CONNECTOR_ES_VERSION", "9.2.4")
-OS_VERSION = os.environ.get("AWS_SIEM_CONNECTOR_OPENSEARCH_VERSION", "3.3.0")
 JDK17 = "/usr/lib/jvm/java-17-openjdk-amd64"
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64"
+# Elasticsearch 9 and OpenSearch 3 need a newer JDK than 17; a machine without the Temurin 25 JDK
+# runs the newest releases that JDK 17 supports instead.
+_HAS_JDK25 = Path(JDK25, "bin", "java").exists()
+# Maven Central's metadata for this coordinate stops at 8.19.x, but 9.x zips are served when asked
+# for by exact version (9.1.0, 9.2.0, 9.2.4 resolve; some others do not).
+ES_VERSION = os.environ.get("AWS_SIEM_CONNECTOR_ES_VERSION", "9.2.4" if _HAS_JDK25 else "8.19.21")
+OS_VERSION = os.environ.get("AWS_SIEM_CONNECTOR_OPENSEARCH_VERSION", "3.3.0" if _HAS_JDK25 else "2.19.3")
 START_TIMEOUT_S = 120.0
 
 
