@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import IO, cast
+from typing import IO
 
 from connector.config import AppConfig
 from connector.dlq import DeadLetterStore
@@ -99,13 +99,10 @@ class RecordProcessor:
         if kind is not None:
             return kind
         with closing(unit.open()) as raw:
-            head = raw.read(4)
-            if head == b"PAR1":
-                return VPCFLOW
-            raw_rest = cast(IO[bytes], _Replay(head, raw))
             sample = b""
             try:
-                for chunk in payload_chunks(raw_rest):
+                # Plain bytes pass through unchanged, so a Parquet object's magic shows in the sample.
+                for chunk in payload_chunks(raw):
                     sample += chunk
                     if len(sample) >= SNIFF_BYTES:
                         break
@@ -196,20 +193,6 @@ def _starts_with(raw: IO[bytes], magic: bytes) -> bool:
     head = raw.read(len(magic))
     raw.seek(0)
     return head == magic
-
-
-class _Replay:
-    """A stream that first returns bytes already read."""
-
-    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
-        self._head = head
-        self._raw = raw
-
-    def read(self, n: int = -1) -> bytes:
-        if self._head:
-            head, self._head = self._head, b""
-            return head + self._raw.read(max(n - len(head), 0)) if n > 0 else head + self._raw.read()
-        return self._raw.read(n)
 
 
 class Pipeline:

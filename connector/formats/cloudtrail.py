@@ -191,17 +191,13 @@ class CloudTrailReader:
             tail = _RECORDS_CLOSING.sub(b"", buffer)
             if tail.strip() or pending:
                 yield from emit(pending + tail)
-        except orjson.JSONDecodeError as exc:
+        except (orjson.JSONDecodeError, *READ_ERRORS) as exc:
             if batch.records:
                 yield batch
                 batch = self._new_batch()
-            yield DeadLetter(None, f"invalid JSON in the Records array after record {index}: {exc}", origin,
-                             f"after record {index}")
-        except READ_ERRORS as exc:
-            if batch.records:
-                yield batch
-                batch = self._new_batch()
-            yield DeadLetter(None, read_error_reason(exc), origin, f"after record {index}")
+            reason = (f"invalid JSON in the Records array after record {index}: {exc}"
+                      if isinstance(exc, orjson.JSONDecodeError) else read_error_reason(exc))
+            yield DeadLetter(None, reason, origin, f"after record {index}")
         if batch.records:
             yield batch
         if index == 0:
