@@ -14,19 +14,28 @@ import json
 from typing import Any
 
 
-class _TcpFlagsJson:
-    """Bitmask text -> JSON list of flag names, memoized; raises ValueError for non-numbers."""
+class TcpFlagNames:
+    """Bitmask text -> list of flag names (or its JSON text, for the fast path), memoized: a few
+    dozen distinct values exist. Raises ValueError for text that is not a number."""
 
     def __init__(self, names: dict[int, str]) -> None:
         self._names = sorted(names.items())
-        self._cache: dict[str, str] = {}
+        self._lists: dict[str, list[str]] = {}
+        self._texts: dict[str, str] = {}
 
-    def __call__(self, text: str) -> str:
-        out = self._cache.get(text)
+    def __call__(self, text: str) -> list[str]:
+        out = self._lists.get(text)
         if out is None:
             mask = int(text)
-            out = json.dumps([name for bit, name in self._names if mask & bit])
-            self._cache[text] = out
+            out = [name for bit, name in self._names if mask & bit]
+            self._lists[text] = out
+        return out
+
+    def json(self, text: str) -> str:
+        """The names as JSON text."""
+        out = self._texts.get(text)
+        if out is None:
+            out = self._texts[text] = json.dumps(self(text))
         return out
 
 

@@ -18,7 +18,7 @@ import orjson
 from connector.enrich.addresses import AddressBook
 from connector.enrich.community_id import community_id
 from connector.formats.base import RawBatch
-from connector.normalize.flow_json import _TcpFlagsJson, generate_fast_mapper, needs_escaping
+from connector.normalize.flow_json import TcpFlagNames, generate_fast_mapper, needs_escaping
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
@@ -50,22 +50,6 @@ def perimeter_direction(src_public: bool, dst_public: bool) -> str:
     return "outbound" if dst_public else "internal"
 
 
-class _TcpFlagNames:
-    """Bitmask text -> list of flag names, memoized (a few dozen distinct values exist)."""
-
-    def __init__(self, names: dict[int, str]) -> None:
-        self._names = sorted(names.items())
-        self._cache: dict[str, list[str]] = {}
-
-    def __call__(self, text: str) -> list[str]:
-        out = self._cache.get(text)
-        if out is None:
-            mask = int(text)
-            out = [name for bit, name in self._names if mask & bit]
-            self._cache[text] = out
-        return out
-
-
 class FlowNormalizer:
     """Compiles and caches one mapping function per flow-log layout."""
 
@@ -77,13 +61,14 @@ class FlowNormalizer:
         self._compiled: dict[tuple[str, ...], FlowMapper] = {}
         self._fast: dict[tuple[str, ...], FastFlowMapper | None] = {}
         actions = self._spec["actions"]
+        tcp_flags = TcpFlagNames(self._spec["tcp_flags"])
         self._globals: dict[str, Any] = {
             "ADDR_GET": addresses.get,
             "ADDR_LOOKUP": addresses.lookup,
             "TS_GET": self._timestamps.get,
             "TS_CONVERT": self._timestamps.convert,
             "TRANSPORTS": {str(k): v for k, v in self._spec["transports"].items()},
-            "TCP_FLAGS": _TcpFlagNames(self._spec["tcp_flags"]),
+            "TCP_FLAGS": tcp_flags,
             "ACTIONS": {k: (v["outcome"], list(v["type"])) for k, v in actions.items()},
             "DEFAULT_TYPE": list(self._spec["default_event_type"]),
             "COMMUNITY_ID": community_id,
@@ -91,7 +76,7 @@ class FlowNormalizer:
             # The JSON writer's pre-rendered pieces.
             "ACTION_JSON": {k: orjson.dumps({"outcome": v["outcome"], "type": list(v["type"])})[1:-1].decode()
                             for k, v in actions.items()},
-            "TCP_FLAGS_JSON": _TcpFlagsJson(self._spec["tcp_flags"]),
+            "TCP_FLAGS_JSON": tcp_flags.json,
             # [source public][destination public] -> direction, for the JSON writer.
             "DIRECTIONS": ((perimeter_direction(False, False), perimeter_direction(False, True)),
                            (perimeter_direction(True, False), perimeter_direction(True, True))),
