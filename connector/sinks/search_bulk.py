@@ -3,10 +3,11 @@
 One code path for both servers: ``_bulk`` is sent with ``requests`` (a session can be injected,
 so unit tests hand in one that ``responses`` controls). Every record becomes a ``create`` action
 with ``_id = event.id``, so a replay is idempotent and a 409 means "already there". Bodies are
-gzip-compressed and split by document count and bytes; the requests of one batch run
-concurrently on a small thread pool (zlib and socket I/O release the GIL). Items are read one by
-one: 429 / 5xx items are resent with tenacity backoff, refused ones are dead-lettered with the
-server's reason, and ``send`` returns only when every record is settled.
+gzip-compressed (``compression_level``, 1 by default) and split by document count and bytes;
+the requests of one batch run concurrently on a small thread pool (zlib and socket I/O release
+the GIL), each sent as soon as it is encoded. Items are read one by one: 429 / 5xx items are
+resent with tenacity backoff, refused ones are dead-lettered with the server's reason, and
+``send`` returns only when every record is settled.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,8 @@ class SearchSinkConfig:
     index_prefix: str = "aws_connector"
     bulk_docs: int = 5000
     bulk_bytes: int = 10 * 1024 * 1024
+    # gzip level of request bodies, 0 sends them uncompressed (Beats' compression_level, same default).
+    compression_level: int = 1
     concurrency: int = 4
     max_retries: int = 8
     retry_max_seconds: float = 30.0
@@ -114,7 +117,8 @@ class SearchSinkConfig:
                 if not isinstance(settings[key], str) or not settings[key]:
                     raise ConfigError(f"{kind}.{key} must be a non-empty string, got {settings[key]!r}")
                 values[key] = settings[key]
-        for key, low in (("bulk_docs", 1), ("bulk_bytes", 1024), ("concurrency", 1), ("max_retries", 0)):
+        for key, low in (("bulk_docs", 1), ("bulk_bytes", 1024), ("concurrency", 1), ("max_retries", 0),
+                         ("compression_level", 0)):
             if key in settings:
                 values[key] = _as_int(kind, key, settings[key], low)
         for key in ("retry_max_seconds", "timeout_seconds"):
@@ -133,6 +137,8 @@ class SearchSinkConfig:
             )
         if not _INDEX_PREFIX_RE.match(self.index_prefix):
             raise ConfigError(f"{kind}.index_prefix {self.index_prefix!r} is not a valid lowercase index name")
+        if self.compression_level > 9:
+            raise ConfigError(f"{kind}.compression_level must be 0 (off) to 9, got {self.compression_level}")
         if (self.username is None) != (self.password is None):
             raise ConfigError(f"{kind}.username and {kind}.password must be set together")
         methods = [
@@ -330,17 +336,22 @@ class SearchBulkSink:
         self.min_chunk_docs = min_chunk_docs
         self._pool = ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix=f"{config.kind}-bulk")
         self._action_prefix: dict[str, bytes | None] = {}
-        self._headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
+        self._compression_level = config.compression_level
+        self._headers = {"Content-Type": "application/x-ndjson"}
+        if config.compression_level:
+            self._headers["Content-Encoding"] = "gzip"
         self._bulk_path = f"/_bulk?filter_path={_FILTER_PATH}"
 
     # -- Sink protocol -------------------------------------------------------------------------
 
     def send(self, batch: Batch) -> Delivery:
-        """Deliver a batch; returns when every record is delivered or dead-lettered."""
+        """Deliver a batch; returns when every record is delivered or dead-lettered.
+
+        Each chunk is submitted as soon as it is encoded, so the first requests are on the wire
+        while the rest of the batch is still being encoded.
+        """
         dead: list[tuple[int, str]] = []
-        positions, lines = self._encode(batch, dead)
-        chunks = self._split(positions, lines)
-        futures: list[Future[_Chunk]] = [self._pool.submit(self._deliver, chunk) for chunk in chunks]
+        futures = [self._pool.submit(self._deliver, chunk) for chunk in self._chunks(batch, dead)]
         delivered = 0
         first_error: BaseException | None = None
         for future in futures:
@@ -384,13 +395,20 @@ class SearchBulkSink:
             self._action_prefix[dataset] = prefix
         return prefix
 
-    def _encode(self, batch: Batch, dead: list[tuple[int, str]]) -> tuple[list[int], list[bytes]]:
-        """NDJSON line pairs per record; a record that cannot be encoded is dead-lettered here."""
-        positions: list[int] = []
-        lines: list[bytes] = []
+    def _chunks(self, batch: Batch, dead: list[tuple[int, str]]) -> Iterator[_Chunk]:
+        """NDJSON line pairs in chunks bounded by bulk_docs and bulk_bytes and small enough that a
+        batch fills the pool; a record that cannot be written is dead-lettered here instead."""
+        per_request = min(
+            self.config.bulk_docs,
+            max(self.min_chunk_docs, math.ceil(len(batch) / self.config.concurrency)),
+        )
+        max_bytes = self.config.bulk_bytes
         dumps = orjson.dumps
         prefix_for = self._prefix
         ids = batch.ids
+        positions: list[int] = []
+        lines: list[bytes] = []
+        size = 0
         for i, (encoded, dataset) in enumerate(zip(batch.encoded, batch.datasets, strict=True)):
             prefix = prefix_for(dataset)
             if prefix is None:
@@ -400,32 +418,15 @@ class SearchBulkSink:
             if not event_id:
                 dead.append((i, "document has no event.id, so it cannot be written idempotently"))
                 continue
-            lines.append(prefix + dumps(event_id) + b"}}\n" + encoded + b"\n")
+            line = prefix + dumps(event_id) + b"}}\n" + encoded + b"\n"
+            if lines and (len(lines) >= per_request or size + len(line) > max_bytes):
+                yield _Chunk(positions, lines)
+                positions, lines, size = [], [], 0
             positions.append(i)
-        return positions, lines
-
-    def _split(self, positions: list[int], lines: list[bytes]) -> list[_Chunk]:
-        """Chunks bounded by bulk_docs and bulk_bytes, and small enough that a batch fills the pool."""
-        if not lines:
-            return []
-        per_request = min(
-            self.config.bulk_docs,
-            max(self.min_chunk_docs, math.ceil(len(lines) / self.config.concurrency)),
-        )
-        max_bytes = self.config.bulk_bytes
-        chunks: list[_Chunk] = []
-        cur_pos: list[int] = []
-        cur_lines: list[bytes] = []
-        size = 0
-        for pos, line in zip(positions, lines, strict=True):
-            if cur_lines and (len(cur_lines) >= per_request or size + len(line) > max_bytes):
-                chunks.append(_Chunk(cur_pos, cur_lines))
-                cur_pos, cur_lines, size = [], [], 0
-            cur_pos.append(pos)
-            cur_lines.append(line)
+            lines.append(line)
             size += len(line)
-        chunks.append(_Chunk(cur_pos, cur_lines))
-        return chunks
+        if lines:
+            yield _Chunk(positions, lines)
 
     # -- delivery --------------------------------------------------------------------------------
 
@@ -460,7 +461,9 @@ class SearchBulkSink:
 
     def _attempt(self, pending: list[tuple[int, bytes]], chunk: _Chunk) -> list[tuple[int, bytes]]:
         """One ``_bulk`` request; settles what it can and raises ``_Retryable`` for the rest."""
-        body = gzip.compress(b"".join(line for _, line in pending), compresslevel=1, mtime=0)
+        body = b"".join(line for _, line in pending)
+        if self._compression_level:
+            body = gzip.compress(body, compresslevel=self._compression_level, mtime=0)
         self.stats.add(requests=1)
         try:
             resp = self.connection.request("POST", self._bulk_path, data=body, headers=self._headers)

@@ -76,6 +76,20 @@ def test_body_is_gzipped_ndjson_of_create_actions_with_event_ids() -> None:
 
 
 @responses.activate
+def test_compression_level_0_sends_plain_ndjson_without_content_encoding() -> None:
+    responses.post(BULK, json={"errors": False, "items": [{"create": {"status": 201}}] * 4})
+    batch = _flows(4)
+    sink = _sink(compression_level=0)
+    assert sink.send(batch).delivered == 4
+    sink.close()
+    call = responses.calls[0]
+    assert "Content-Encoding" not in call.request.headers
+    lines = call.request.body.decode().splitlines()
+    assert [json.loads(line)["create"]["_id"] for line in lines[0::2]] == batch.ids
+    assert [json.loads(line) for line in lines[1::2]] == list(batch.docs)
+
+
+@responses.activate
 def test_429_storm_resends_only_rejected_items_and_delivers_each_once() -> None:
     responses.post(BULK, status=429, json={"error": {"type": "es_rejected_execution_exception"}})
     responses.post(BULK, status=429, json={"error": {"type": "es_rejected_execution_exception"}})
@@ -263,6 +277,8 @@ def test_opensearch_basic_auth_from_env_and_sigv4_signing() -> None:
         ("opensearch", {"url": URL}, {"OPENSEARCH_API_KEY": "x"}, None),
         ("opensearch", {"url": URL, "bulk_size": 5}, {}, "unknown setting(s) bulk_size"),
         ("splunk", {"url": URL}, {}, "sink kind"),
+        ("elasticsearch", {"url": URL, "compression_level": 10}, {}, "compression_level must be 0 (off) to 9"),
+        ("elasticsearch", {"url": URL, "compression_level": -1}, {}, "compression_level must be an integer >= 0"),
     ],
 )
 def test_invalid_settings_raise_config_error_naming_the_key(
