@@ -580,13 +580,16 @@ def _drive(pipeline: Pipeline, units: Iterable[WorkUnit], batch_docs: int) -> No
     summary = pipeline.summary
     mark, last = 0, time.monotonic()
     with collector_paused():
-        for unit in units:
-            pipeline.process_unit(unit)
-            read = sum(summary.by_dataset.values()) + summary.dead_lettered + summary.skipped
-            if read - mark >= batch_docs or time.monotonic() - last >= FLUSH_SECONDS:
-                pipeline.flush()
-                mark, last = read, time.monotonic()
-        pipeline.flush()
+        try:
+            for unit in units:
+                pipeline.process_unit(unit)
+                read = sum(summary.by_dataset.values()) + summary.dead_lettered + summary.skipped
+                if read - mark >= batch_docs or time.monotonic() - last >= FLUSH_SECONDS:
+                    pipeline.flush()
+                    mark, last = read, time.monotonic()
+            pipeline.flush()
+        finally:
+            pipeline.close()
 
 
 def _queued(tasks: Any, stop: _StopFlag, parent_pid: int) -> Iterator[PlannedObject]:

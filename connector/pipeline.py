@@ -10,6 +10,7 @@ import gc
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import IO
@@ -27,7 +28,7 @@ from connector.normalize.cloudtrail import CloudTrailNormalizer
 from connector.normalize.config import ConfigNormalizer
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.vpcflow import FlowNormalizer
-from connector.sinks.base import Batch, DeadLetter, DecodedDocs, Sink
+from connector.sinks.base import Batch, DeadLetter, DecodedDocs, Delivery, Sink
 from connector.sources.base import WorkUnit
 
 log = logging.getLogger(__name__)
@@ -195,8 +196,23 @@ def _starts_with(raw: IO[bytes], magic: bytes) -> bool:
     return head == magic
 
 
+@dataclass(slots=True)
+class _InFlight:
+    """A batch handed to the sender thread and the units to acknowledge once it is settled."""
+
+    batch: Batch
+    delivery: Future[Delivery]
+    units: list[WorkUnit]
+
+
 class Pipeline:
-    """Drives units through a processor into a sink, batching across small objects."""
+    """Drives units through a processor into a sink, batching across small objects.
+
+    One batch at a time is sent from a background thread while the next one is read and
+    normalized, so the sink's network round trips and the server's work overlap with parsing.
+    Everything that touches the dead-letter store, the counters or ``on_settled`` stays on the
+    caller's thread, in order; ``flush`` returns only when everything handed in is settled.
+    """
 
     def __init__(self, processor: RecordProcessor, sink: Sink, dlq: DeadLetterStore, batch_docs: int = 5000,
                  on_settled: Callable[[WorkUnit], None] | None = None) -> None:
@@ -208,27 +224,39 @@ class Pipeline:
         self.summary = RunSummary()
         self._batch = Batch()
         self._pending: list[WorkUnit] = []
+        self._in_flight: _InFlight | None = None
+        self._sender: ThreadPoolExecutor | None = None
         self._flushes = 0
 
     def run(self, units: Iterable[WorkUnit]) -> RunSummary:
         """Process every unit; returns the counts. Sink errors propagate with nothing acknowledged."""
         with collector_paused():
-            for unit in units:
-                self.process_unit(unit)
-            self.flush()
+            try:
+                for unit in units:
+                    self.process_unit(unit)
+                self.flush()
+            finally:
+                self.close()
         return self.summary
 
     def process_unit(self, unit: WorkUnit) -> None:
-        """Process one unit; it is acknowledged at the next flush that settles its records."""
+        """Process one unit; it is acknowledged once the batches holding its records are settled."""
         self.summary.objects += 1
         dead = self._consume(unit)
         if dead:
             self._dlq.write(dead)
             self.summary.dead_lettered += len(dead)
         self._pending.append(unit)
-        # Settled now if its last records already went out with a mid-unit send.
-        if not self._batch.encoded or len(self._batch) >= self._batch_docs:
-            self.flush()
+        if len(self._batch) >= self._batch_docs:
+            self._send()
+        if not self._batch.encoded:
+            # Every record of the unit has left: it is settled with the batch in flight, or now.
+            if self._in_flight is not None:
+                self._in_flight.units.extend(self._pending)
+                self._pending = []
+            else:
+                self._acknowledge()
+            self._collect()
 
     def _consume(self, unit: WorkUnit) -> list[DeadLetter]:
         # A method of its own so that no reference to the unit's documents outlives it.
@@ -263,25 +291,46 @@ class Pipeline:
         gc.collect(2 if self._flushes % 64 == 0 else 0)
 
     def _send(self) -> None:
+        """Hand the batch to the sender thread, after settling the one still in flight."""
         batch, self._batch = self._batch, Batch()
+        self._settle()
         if not batch.encoded:
             return
-        delivery = self._sink.send(batch)
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-send")
+        # Units consumed before this send had their last records in this batch (or an earlier one).
+        units, self._pending = self._pending, []
+        self._in_flight = _InFlight(batch, self._sender.submit(self._sink.send, batch), units)
+
+    def _settle(self) -> None:
+        """Wait for the batch in flight; count and dead-letter its results, then acknowledge."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return
+        delivery = flight.delivery.result()  # a sink error propagates with the units unacknowledged
         self.summary.written += delivery.delivered
         if delivery.dead_lettered:
             self._dlq.write(delivery.dead_lettered)
             self.summary.dead_lettered += len(delivery.dead_lettered)
         accounted = delivery.delivered + len(delivery.dead_lettered)
-        if accounted != len(batch):
-            raise RuntimeError(f"sink settled {accounted} of {len(batch)} records; refusing to acknowledge")
-        # Units consumed before this send had their last records in this batch (or an earlier one).
-        self._acknowledge()
+        if accounted != len(flight.batch):
+            raise RuntimeError(f"sink settled {accounted} of {len(flight.batch)} records; refusing to acknowledge")
+        if self._on_settled is not None:
+            for unit in flight.units:
+                self._on_settled(unit)
 
     def flush(self) -> None:
-        """Send what is batched, then acknowledge every unit whose records are now settled."""
+        """Send what is batched; returns when every unit handed in so far is settled and acknowledged."""
         self._send()
+        self._settle()
         self._acknowledge()
         self._collect()
+
+    def close(self) -> None:
+        """Stop the sender thread (after waiting for the batch in flight, if any)."""
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
 
     def _acknowledge(self) -> None:
         pending, self._pending = self._pending, []
