@@ -30,7 +30,8 @@ from connector.errors import ConfigError, SinkError
 from connector.formats.base import Skipped
 from connector.logs import setup_logging
 from connector.pipeline import Pipeline, RecordProcessor, RunSummary
-from connector.sinks.base import DeadLetter, Sink
+from connector.run_parts import RunParts
+from connector.sinks.base import DeadLetter
 from connector.sinks.factory import SINK_KINDS, build_sink, needs_originals
 from connector.sources.base import WorkUnit
 from connector.sources.cloudwatch_payload import SubscriptionPayloadError, subscription_unit
@@ -44,15 +45,15 @@ class _Runtime:
     """What survives between invocations of one container."""
 
     config: AppConfig
-    processor: RecordProcessor
-    sink: Sink
-    dlq: DeadLetterStore
+    parts: RunParts
     s3: Any
 
+    @property
+    def dlq(self) -> DeadLetterStore:
+        return self.parts.dlq
+
     def close(self) -> None:
-        self.sink.close()
-        self.dlq.close()
-        self.processor.close()
+        self.parts.close()
 
 
 _RUNTIME: _Runtime | None = None
@@ -70,7 +71,7 @@ def _build_runtime(env: Mapping[str, str]) -> _Runtime:
     # No probe at cold start: the first send reports a bad endpoint or token just as clearly.
     sink = build_sink(str(kind), config, env, check=False)
     processor = RecordProcessor(config, keep_raw=needs_originals(sink), fetch_oversized=S3OversizedFetcher(s3))
-    return _Runtime(config, processor, sink, DeadLetterStore(config.dlq_path), s3)
+    return _Runtime(config, RunParts(processor, sink, DeadLetterStore(config.dlq_path), config.pipeline.batch_docs), s3)
 
 
 def _runtime() -> _Runtime:
@@ -139,8 +140,7 @@ class _Settler:
     sink_down: bool = False
 
     def _fresh(self) -> Pipeline:
-        pipeline = Pipeline(self.rt.processor, self.rt.sink, self.rt.dlq, self.rt.config.pipeline.batch_docs,
-                            on_settled=self._settled)
+        pipeline = self.rt.parts.pipeline(self._settled)
         self.summaries.append(pipeline.summary)
         self._pipeline = pipeline
         return pipeline
@@ -194,6 +194,9 @@ class _Settler:
             self.failed.append(entry)
         self._unsettled.clear()
         self._owner.clear()
+        if self._pipeline is not None:
+            # Its batch in flight (if any) finishes before a fresh pipeline sends; none of it is acknowledged.
+            self._pipeline.close()
         self._pipeline = None
 
     def summary_line(self) -> str:

@@ -51,6 +51,7 @@ from connector.formats.base import Skipped
 from connector.formats.detect import CLOUDTRAIL, CONFIG, TYPES, VPCFLOW
 from connector.normalize.hotloop import collector_paused
 from connector.pipeline import NormalizedChunk, Pipeline, RecordProcessor
+from connector.run_parts import RunParts
 from connector.sinks.base import Batch, DeadLetter, Delivery, Sink
 from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink, needs_originals
 from connector.sinks.file import FileSink
@@ -558,15 +559,13 @@ def _work(spec: _WorkerSpec, objects: Iterable[PlannedObject], report: Callable[
                 return
             yield s3_work_unit(client, bucket, obj, failures)
 
+    parts = RunParts(processor, sink, dlq, spec.config.pipeline.batch_docs)
     try:
-        _drive(Pipeline(processor, sink, dlq, spec.config.pipeline.batch_docs, on_settled=settled), units(),
-               spec.config.pipeline.batch_docs)
+        _drive(parts.pipeline(settled), units(), spec.config.pipeline.batch_docs)
     finally:
         try:
-            sink.close()
+            parts.close()
         finally:
-            dlq.close()
-            processor.close()
             checkpoint.close()
             report(("tally", tally))
 

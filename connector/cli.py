@@ -16,7 +16,8 @@ from connector.errors import ConfigError, ConnectorError
 from connector.formats.detect import TYPES
 from connector.forward import add_forward_arguments, run_forward
 from connector.logs import setup_logging
-from connector.pipeline import Pipeline, RecordProcessor
+from connector.pipeline import RecordProcessor
+from connector.run_parts import RunParts
 from connector.sinks.base import Sink
 from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink, needs_originals
 from connector.sinks.stdout import StdoutSink
@@ -111,16 +112,12 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
 def cmd_normalize(args: argparse.Namespace) -> int:
     """Files in, ECS NDJSON on stdout, one summary line on stderr."""
     config = config_from_args(args)
-    processor = RecordProcessor(config)
-    dlq = DeadLetterStore(config.dlq_path)
-    sink = StdoutSink()
+    parts = RunParts(RecordProcessor(config), StdoutSink(), DeadLetterStore(config.dlq_path),
+                     config.pipeline.batch_docs)
     try:
-        summary = Pipeline(processor, sink, dlq, config.pipeline.batch_docs).run(
-            local_units(args.paths, None if args.type == "auto" else args.type))
+        summary = parts.pipeline().run(local_units(args.paths, None if args.type == "auto" else args.type))
     finally:
-        sink.close()
-        dlq.close()
-        processor.close()
+        parts.close()
     print(summary.line(), file=sys.stderr)
     return 0
 
@@ -149,18 +146,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise ConfigError("backfill needs --source PATH or --bucket BUCKET")
     config = config_from_args(args)
     sink = _open_sink(_chosen_sink(args, config), args, config)
-    processor = RecordProcessor(config, keep_raw=needs_originals(sink))
-    dlq = DeadLetterStore(config.dlq_path)
+    parts = RunParts(RecordProcessor(config, keep_raw=needs_originals(sink)), sink, DeadLetterStore(config.dlq_path),
+                     config.pipeline.batch_docs)
     try:
-        summary = Pipeline(processor, sink, dlq, config.pipeline.batch_docs).run(
-            local_units(args.source, None if args.type == "auto" else args.type))
+        summary = parts.pipeline().run(local_units(args.source, None if args.type == "auto" else args.type))
     except PreviewDone as done:
         print(done, file=sys.stderr)
         return 0
     finally:
-        sink.close()
-        dlq.close()
-        processor.close()
+        parts.close()
     print(summary.line(), file=sys.stderr)
     return 0 if summary.dead_lettered == 0 else 1
 

@@ -327,7 +327,8 @@ class Pipeline:
         self._collect()
 
     def close(self) -> None:
-        """Stop the sender thread (after waiting for the batch in flight, if any)."""
+        """Stop the sender thread once the batch in flight, if any, is done; a batch not settled
+        by ``flush`` before this stays unacknowledged (its units are read again later)."""
         if self._sender is not None:
             self._sender.shutdown(wait=True)
             self._sender = None

@@ -14,7 +14,8 @@ from connector.config import AppConfig
 from connector.demo.generator import generate_estate
 from connector.demo.summary import DemoFindings, FindingsSink
 from connector.dlq import DeadLetterStore
-from connector.pipeline import Pipeline, RecordProcessor
+from connector.pipeline import RecordProcessor
+from connector.run_parts import RunParts
 from connector.sinks.base import Sink
 from connector.sinks.factory import needs_originals
 from connector.sinks.file import FileSink
@@ -42,14 +43,12 @@ def run_demo(args: argparse.Namespace, config: AppConfig, sink: Sink | None = No
         where = type(sink).__name__
     findings = DemoFindings()
     counting = FindingsSink(target, findings)
-    processor = RecordProcessor(config, keep_raw=needs_originals(target))
-    dlq = DeadLetterStore(config.dlq_path or str(out / "dead-letters.ndjson"))
+    parts = RunParts(RecordProcessor(config, keep_raw=needs_originals(target)), counting,
+                     DeadLetterStore(config.dlq_path or str(out / "dead-letters.ndjson")), config.pipeline.batch_docs)
     try:
-        summary = Pipeline(processor, counting, dlq, config.pipeline.batch_docs).run(local_units([str(estate)]))
+        summary = parts.pipeline().run(local_units([str(estate)]))
     finally:
-        counting.close()
-        dlq.close()
-        processor.close()
+        parts.close()
     elapsed = time.perf_counter() - started
     findings.render(console)
     console.print(f"wrote {summary.written:,} documents to {where} in {elapsed:.1f}s")

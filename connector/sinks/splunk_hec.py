@@ -263,6 +263,14 @@ class _Stopped(SinkError):
     """A request not sent because its batch already failed or the sink is closing."""
 
 
+def _tls_failure(where: str, exc: requests.exceptions.SSLError) -> SinkError:
+    """Not retried: a certificate the connector cannot verify stays unverifiable."""
+    return SinkError(
+        f"Splunk HEC at {where}: TLS verification failed ({type(exc).__name__}); "
+        "set splunk_hec.ca_bundle to the CA that signed the HEC certificate"
+    )
+
+
 class _Retryable(Exception):
     """A transient HEC answer (429, 5xx, connection error); tenacity retries it."""
 
@@ -366,10 +374,7 @@ class HecSink:
                 timeout=self.config.request_timeout,
             )
         except requests.exceptions.SSLError as exc:
-            raise SinkError(
-                f"Splunk HEC at {where}: TLS verification failed ({type(exc).__name__}); "
-                "set splunk_hec.ca_bundle to the CA that signed the HEC certificate"
-            ) from None
+            raise _tls_failure(where, exc) from None
         except requests.RequestException as exc:
             raise SinkError(f"Splunk HEC at {where} is unreachable: {type(exc).__name__}: {exc}") from None
         body = _parse_body(resp.content)
@@ -643,10 +648,7 @@ class HecSink:
                 timeout=self.config.request_timeout,
             )
         except requests.exceptions.SSLError as exc:
-            raise SinkError(
-                f"Splunk HEC at {self.config.hec_url}: TLS verification failed ({type(exc).__name__}); "
-                "set splunk_hec.ca_bundle"
-            ) from None
+            raise _tls_failure(self.config.hec_url, exc) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _Retryable(f"{type(exc).__name__}: {exc}") from None
         status = resp.status_code

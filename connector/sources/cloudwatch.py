@@ -28,6 +28,7 @@ from connector.config import AppConfig
 from connector.dlq import DeadLetterStore
 from connector.errors import ConfigError, SourceError
 from connector.pipeline import Pipeline, RecordProcessor
+from connector.run_parts import RunParts
 from connector.sinks.base import Sink
 from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink, needs_originals
 from connector.sources.base import WorkUnit
@@ -325,13 +326,10 @@ def run_log_groups(groups: list[str], args: argparse.Namespace, config: AppConfi
         raise ConfigError("no log group given: pass --log-group NAME (repeatable)")
     settings = CloudWatchSettings.from_section(config.section("cloudwatch"), config.source_file)
     sink = _sink_for(args, config)
-    processor = RecordProcessor(config, keep_raw=needs_originals(sink))
-    dlq = DeadLetterStore(config.dlq_path)
+    parts = RunParts(RecordProcessor(config, keep_raw=needs_originals(sink)), sink, DeadLetterStore(config.dlq_path),
+                     config.pipeline.batch_docs)
     store = PositionStore(settings.state_path)
-    poller = LogGroupPoller(
-        logs_client(config),
-        lambda settled: Pipeline(processor, sink, dlq, config.pipeline.batch_docs, on_settled=settled),
-        store, settings, config.normalize.log_group_formats)
+    poller = LogGroupPoller(logs_client(config), parts.pipeline, store, settings, config.normalize.log_group_formats)
     log.info("polling %s every %ss (positions in %s)", ", ".join(groups), settings.poll_seconds,
              settings.state_path)
     try:
@@ -341,10 +339,11 @@ def run_log_groups(groups: list[str], args: argparse.Namespace, config: AppConfi
         print(done, file=sys.stderr)
         return 0
     finally:
-        sink.close()
-        dlq.close()
-        processor.close()
-        store.close()
+        try:
+            poller.pipeline.close()  # no send may still run while the sink closes
+            parts.close()
+        finally:
+            store.close()
     print(f"{poller.pipeline.summary.line()}, {poller.stats.pages} pages from {len(groups)} log group(s)",
           file=sys.stderr)
     return 0
