@@ -52,7 +52,7 @@ from connector.formats.detect import CLOUDTRAIL, CONFIG, TYPES, VPCFLOW
 from connector.normalize.hotloop import collector_paused
 from connector.pipeline import NormalizedChunk, Pipeline, RecordProcessor
 from connector.run_parts import RunParts
-from connector.sinks.base import Batch, DeadLetter, Delivery, Sink
+from connector.sinks.base import Batch, DeadLetter, Delivery, Sink, waits_on_io
 from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink, needs_originals
 from connector.sinks.file import FileSink
 from connector.sources.base import WorkUnit
@@ -448,6 +448,11 @@ class _TallySink:
     def needs_originals(self) -> bool:
         """Mirror the real sink."""
         return needs_originals(self._inner)
+
+    @property
+    def waits_on_io(self) -> bool:
+        """Mirror the real sink."""
+        return waits_on_io(self._inner)
 
     def send(self, batch: Batch) -> Delivery:
         """Deliver and count."""

@@ -37,7 +37,7 @@ from connector.errors import ConfigError, ConnectorError, FatalSinkError
 from connector.formats.base import Skipped
 from connector.formats.detect import detect_from_key
 from connector.pipeline import NormalizedChunk, Pipeline, RecordProcessor
-from connector.sinks.base import Batch, DeadLetter, Delivery, Sink
+from connector.sinks.base import Batch, DeadLetter, Delivery, Sink, waits_on_io
 from connector.sinks.factory import SINK_KINDS, build_sink, needs_originals
 from connector.sources.base import WorkUnit
 from connector.sources.s3 import S3OversizedFetcher, aws_client, aws_session, s3_unit
@@ -165,6 +165,7 @@ class _CountingSink:
         self.inner = inner
         self._result = result
         self.needs_originals = needs_originals(inner)
+        self.waits_on_io = waits_on_io(inner)
 
     def send(self, batch: Batch) -> Delivery:
         started = time.perf_counter()

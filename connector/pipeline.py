@@ -28,7 +28,7 @@ from connector.normalize.cloudtrail import CloudTrailNormalizer
 from connector.normalize.config import ConfigNormalizer
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.vpcflow import FlowNormalizer
-from connector.sinks.base import Batch, DeadLetter, DecodedDocs, Delivery, Sink
+from connector.sinks.base import Batch, DeadLetter, DecodedDocs, Delivery, Sink, waits_on_io
 from connector.sources.base import WorkUnit
 
 log = logging.getLogger(__name__)
@@ -208,8 +208,9 @@ class _InFlight:
 class Pipeline:
     """Drives units through a processor into a sink, batching across small objects.
 
-    One batch at a time is sent from a background thread while the next one is read and
-    normalized, so the sink's network round trips and the server's work overlap with parsing.
+    For a sink that waits on a network or a disk (``waits_on_io``), one batch at a time is sent
+    from a background thread while the next one is read and normalized, so round trips and the
+    server's work overlap with parsing; other sinks are called directly.
     Everything that touches the dead-letter store, the counters or ``on_settled`` stays on the
     caller's thread, in order; ``flush`` returns only when everything handed in is settled.
     """
@@ -226,6 +227,7 @@ class Pipeline:
         self._pending: list[WorkUnit] = []
         self._in_flight: _InFlight | None = None
         self._sender: ThreadPoolExecutor | None = None
+        self._background = waits_on_io(sink)
         self._flushes = 0
 
     def run(self, units: Iterable[WorkUnit]) -> RunSummary:
@@ -296,27 +298,33 @@ class Pipeline:
         self._settle()
         if not batch.encoded:
             return
-        if self._sender is None:
-            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-send")
         # Units consumed before this send had their last records in this batch (or an earlier one).
         units, self._pending = self._pending, []
+        if not self._background:
+            self._settled(batch, self._sink.send(batch), units)
+            return
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-send")
         self._in_flight = _InFlight(batch, self._sender.submit(self._sink.send, batch), units)
 
     def _settle(self) -> None:
         """Wait for the batch in flight; count and dead-letter its results, then acknowledge."""
         flight, self._in_flight = self._in_flight, None
-        if flight is None:
-            return
-        delivery = flight.delivery.result()  # a sink error propagates with the units unacknowledged
+        if flight is not None:
+            # A sink error propagates here with the units unacknowledged.
+            self._settled(flight.batch, flight.delivery.result(), flight.units)
+
+    def _settled(self, batch: Batch, delivery: Delivery, units: list[WorkUnit]) -> None:
+        """Count and dead-letter what the sink reported for ``batch``, then acknowledge ``units``."""
         self.summary.written += delivery.delivered
         if delivery.dead_lettered:
             self._dlq.write(delivery.dead_lettered)
             self.summary.dead_lettered += len(delivery.dead_lettered)
         accounted = delivery.delivered + len(delivery.dead_lettered)
-        if accounted != len(flight.batch):
-            raise RuntimeError(f"sink settled {accounted} of {len(flight.batch)} records; refusing to acknowledge")
+        if accounted != len(batch):
+            raise RuntimeError(f"sink settled {accounted} of {len(batch)} records; refusing to acknowledge")
         if self._on_settled is not None:
-            for unit in flight.units:
+            for unit in units:
                 self._on_settled(unit)
 
     def flush(self) -> None:

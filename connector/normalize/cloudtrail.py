@@ -2,7 +2,7 @@
 
 The plain field moves come from ``mappings/cloudtrail.yaml``; the rules below are the ones
 that need code: outcome, source.ip vs AWS service names, user agents, console-login flags,
-ECS categorization, group/user targets, entities.
+ECS categorization, group/user targets; entities come from ``cloudtrail_entities``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import orjson
 
 from connector.enrich.addresses import AddressBook
 from connector.formats.base import RawBatch
+from connector.normalize.cloudtrail_entities import EntityTable
 from connector.normalize.docpaths import FieldMoves
 from connector.normalize.hotloop import collector_paused
 from connector.normalize.java_text import clean_and_render
@@ -46,6 +47,7 @@ class CloudTrailNormalizer:
             for name, v in spec["categories"].items()
         }
         self._default_type = list(spec["default_category"]["type"])
+        self._entities = EntityTable()
 
     def normalize(self, raw: RawBatch, origin: str) -> Normalized:
         """Map every record; a record of the wrong shape becomes a dead letter with the reason."""
@@ -104,6 +106,7 @@ class CloudTrailNormalizer:
         self._categorize(rec, doc, event, aws)
         self._targets(aws, doc, related_users)
         self._resources(rec, aws)
+        self._entities.apply(rec, doc)
         self._tls(rec, doc)
         if related_users:
             doc.setdefault("related", {})["user"] = related_users

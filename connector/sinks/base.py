@@ -111,3 +111,10 @@ class Sink(Protocol):
     def send(self, batch: Batch) -> Delivery: ...
 
     def close(self) -> None: ...
+
+
+def waits_on_io(sink: object) -> bool:
+    """Whether ``sink`` spends its time waiting on a network or a disk (its class says
+    ``waits_on_io = True``). The pipeline then sends from a background thread while it reads on;
+    a sink that only computes is called directly, since a second thread cannot speed it up."""
+    return bool(getattr(sink, "waits_on_io", False))

@@ -12,6 +12,8 @@ from connector.sinks.base import Batch, Delivery
 class FileSink:
     """Appends to ``<directory>/<dataset>.ndjson``; fsync on close so a finished run is durable."""
 
+    waits_on_io = True
+
     def __init__(self, directory: str | Path, truncate: bool = False, name_suffix: str = "") -> None:
         """``name_suffix`` (e.g. ``.3``) gives each writer process its own files, so lines never interleave."""
         self.directory = Path(directory)

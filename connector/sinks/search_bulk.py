@@ -320,6 +320,7 @@ class SearchBulkSink:
     """Implements the ``Sink`` protocol for both servers; subclasses only supply auth and naming."""
 
     display_name = "search"
+    waits_on_io = True
 
     def __init__(
         self,

@@ -314,6 +314,8 @@ class _Chunk:
 class HecSink:
     """Sends batches to Splunk HEC; ``send`` returns when every event is acked or dead-lettered."""
 
+    waits_on_io = True
+
     def __init__(self, config: HecSinkConfig, session: requests.Session | None = None) -> None:
         self.config = config
         self.channel = str(uuid.uuid4())

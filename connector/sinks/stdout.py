@@ -11,6 +11,8 @@ from connector.sinks.base import Batch, Delivery
 class StdoutSink:
     """One JSON document per line; a closed pipe (``| head``) ends the run cleanly."""
 
+    waits_on_io = True
+
     def __init__(self, out: IO[bytes] | None = None) -> None:
         self._out = out if out is not None else sys.stdout.buffer
 

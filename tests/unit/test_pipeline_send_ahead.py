@@ -1,5 +1,6 @@
-"""The pipeline sends one batch from a background thread while it reads the next, and still
-acknowledges every unit only after its records are settled, in order, on the caller's thread."""
+"""For sinks that wait on I/O, the pipeline sends one batch from a background thread while it
+reads the next, and still acknowledges every unit only after its records are settled, in order,
+on the caller's thread. Sinks that only compute are called directly."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def _flow_unit(n: int, lines: int) -> WorkUnit:
 
 class GatedSink:
     """Holds each send until the test lets it go, and records what the pipeline did meanwhile."""
+
+    waits_on_io = True  # like every network or file sink
 
     def __init__(self, events: list[str], fail_on: int | None = None) -> None:
         self.events = events
@@ -137,3 +140,23 @@ def test_flush_returns_with_everything_settled(processor: RecordProcessor) -> No
     assert len(sink.sent) == 2 and sum(sink.sent) == 14
     assert pipeline.summary.written == 12  # one refused per batch
     pipeline.close()
+
+
+def test_a_sink_that_only_computes_is_called_on_the_callers_thread(processor: RecordProcessor) -> None:
+    class Counting:
+        def __init__(self) -> None:
+            self.threads: set[str] = set()
+
+        def send(self, batch: Batch) -> Delivery:
+            self.threads.add(threading.current_thread().name)
+            return Delivery(delivered=len(batch))
+
+        def close(self) -> None:
+            pass
+
+    sink = Counting()
+    acked: list[WorkUnit] = []
+    units = [_flow_unit(n, 10) for n in range(1, 4)]
+    summary = Pipeline(processor, sink, MemoryDlq(), batch_docs=10, on_settled=acked.append).run(units)  # type: ignore[arg-type]
+    assert sink.threads == {threading.current_thread().name}
+    assert acked == units and summary.written == 30
