@@ -114,6 +114,8 @@ def clean_and_render(value: Any) -> tuple[Any, str]:
     kind = type(value)
     if kind is str:
         return (None, "") if value == "" else (value, value)
+    if kind is int:
+        return value, str(value)
     if kind is dict:
         kept: dict[str, Any] = {}
         texts: dict[str, str] = {}
@@ -124,6 +126,9 @@ def clean_and_render(value: Any) -> tuple[Any, str]:
                 texts[key] = text
         if not kept:
             return None, ""
+        if len(kept) == 1:  # one entry: no order to work out
+            for key, text in texts.items():
+                return kept, "{" + key + "=" + text + "}"
         order = hash_map_order(list(kept), len(value))
         return kept, "{" + ", ".join([f"{k}={texts[k]}" for k in order]) + "}"
     if kind is list:
@@ -137,6 +142,6 @@ def clean_and_render(value: Any) -> tuple[Any, str]:
         if not items:
             return None, ""
         return items, "[" + ", ".join(parts) + "]"
-    if value is None or value == "":
+    if value is None:
         return None, ""
     return value, java_text(value)
