@@ -12,7 +12,7 @@ from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
 from connector.sinks.search_bulk import SearchBulkSink, SearchSinkConfig
 from connector.sinks.search_templates import deploy
-from tests.search.ecs_docs import EUROPE_BOX, EUROPE_IPS, PUBLIC_SOURCES, dataset_batch, flow_doc
+from tests.search.ecs_docs import EUROPE_BOX, EUROPE_IPS, PUBLIC_SOURCES, cloudtrail_doc, dataset_batch, flow_doc
 from tests.servers.search_cluster import SearchCluster, http_json
 
 pytestmark = pytest.mark.integration
@@ -87,6 +87,41 @@ def test_dataset_lands_once_and_replay_is_idempotent(deployed: Any, namespace: s
         index = http_json("GET", f"{cluster.url}/logs-aws_connector.vpcflow-{namespace}/_mapping")
         assert isinstance(index, dict)
         assert all(name.startswith(".ds-logs-aws_connector.vpcflow-") for name in index)
+
+
+def test_uncompressed_bodies_land_like_gzipped_ones(deployed: Any, namespace: str) -> None:
+    cluster = deployed[0]
+    sink = _sink(_config(cluster, namespace=namespace, compression_level=0))
+    try:
+        delivery = sink.send(dataset_batch(FLOWS, TRAILS, CONFIGS))
+    finally:
+        sink.close()
+    assert (delivery.delivered, delivery.dead_lettered) == (FLOWS + TRAILS + CONFIGS, [])
+    expected = {"vpcflow": FLOWS, "cloudtrail": TRAILS, "config": CONFIGS}
+    assert {ds: _count(cluster, f"logs-aws_connector.{ds}-{namespace}") for ds in expected} == expected
+
+
+def test_cloudtrail_entities_are_keywords_one_term_query_finds(deployed: Any, namespace: str) -> None:
+    cluster = deployed[0]
+    stream = f"logs-aws_connector.cloudtrail-{namespace}"
+    batch = Batch()
+    for n in range(10):
+        doc = cloudtrail_doc(n)
+        doc["related"] = {"entity": [f"arn:aws:iam::123456789012:user/u{n % 2}", f"sg-{n:04x}"]}
+        doc["target"] = {"entity": {"id": [f"sg-{n:04x}"]}}
+        batch.add(doc, "aws.cloudtrail", "test://entities")
+    sink = _sink(_config(cluster, namespace=namespace))
+    try:
+        assert sink.send(batch).delivered == 10
+    finally:
+        sink.close()
+    mapping = http_json("GET", f"{cluster.url}/{stream}/_mapping/field/related.entity,target.entity.id")
+    assert isinstance(mapping, dict)
+    fields = next(iter(mapping.values()))["mappings"]
+    assert fields["related.entity"]["mapping"]["entity"]["type"] == "keyword"
+    assert fields["target.entity.id"]["mapping"]["id"]["type"] == "keyword"
+    assert _count(cluster, stream, {"term": {"related.entity": "arn:aws:iam::123456789012:user/u1"}}) == 5
+    assert _count(cluster, stream, {"term": {"target.entity.id": "sg-0003"}}) == 1
 
 
 def test_geo_location_is_geo_point_and_queryable(deployed: Any, namespace: str) -> None:
