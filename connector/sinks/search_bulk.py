@@ -13,7 +13,6 @@ resent with tenacity backoff, refused ones are dead-lettered with the server's r
 from __future__ import annotations
 
 import base64
-import gzip
 import math
 import re
 import threading
@@ -36,6 +35,7 @@ from tenacity import (
 
 from connector.errors import ConfigError, FatalSinkError, SinkError
 from connector.sinks.base import Batch, DeadLetter, Delivery
+from connector.sinks.gzip_body import gzip_compressor
 
 KINDS = ("elasticsearch", "opensearch")
 DATASETS = ("vpcflow", "cloudtrail", "config")
@@ -337,7 +337,7 @@ class SearchBulkSink:
         self.min_chunk_docs = min_chunk_docs
         self._pool = ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix=f"{config.kind}-bulk")
         self._action_prefix: dict[str, bytes | None] = {}
-        self._compression_level = config.compression_level
+        self._gzip = gzip_compressor(config.compression_level) if config.compression_level else None
         self._headers = {"Content-Type": "application/x-ndjson"}
         if config.compression_level:
             self._headers["Content-Encoding"] = "gzip"
@@ -463,8 +463,8 @@ class SearchBulkSink:
     def _attempt(self, pending: list[tuple[int, bytes]], chunk: _Chunk) -> list[tuple[int, bytes]]:
         """One ``_bulk`` request; settles what it can and raises ``_Retryable`` for the rest."""
         body = b"".join(line for _, line in pending)
-        if self._compression_level:
-            body = gzip.compress(body, compresslevel=self._compression_level, mtime=0)
+        if self._gzip is not None:
+            body = self._gzip(body)
         self.stats.add(requests=1)
         try:
             resp = self.connection.request("POST", self._bulk_path, data=body, headers=self._headers)

@@ -15,7 +15,6 @@ import socket
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from tenacity import (
 
 from connector.errors import ConfigError, FatalSinkError, SinkError
 from connector.sinks.base import Batch, DeadLetter, Delivery
+from connector.sinks.gzip_body import gzip_compressor
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +323,7 @@ class HecSink:
         self._ack_url = config.hec_url + "/services/collector/ack"
         self._health_url = config.hec_url + "/services/collector/health"
         self._verify: bool | str = config.ca_bundle or config.verify_tls
+        self._gzip = gzip_compressor(config.compression_level) if config.gzip else None
         self._headers = {
             "Authorization": f"Splunk {config.token}",
             "X-Splunk-Request-Channel": self.channel,
@@ -581,8 +582,8 @@ class HecSink:
         """
         body = b"\n".join(chunk.lines)
         raw_size = len(body)
-        if self.config.gzip:
-            body = zlib.compress(body, self.config.compression_level, 31)
+        if self._gzip is not None:
+            body = self._gzip(body)
         cfg = self.config
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
