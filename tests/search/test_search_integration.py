@@ -36,6 +36,23 @@ def _count(cluster: SearchCluster, index: str, query: dict[str, Any] | None = No
     return int(result["count"])
 
 
+def _deliver(cluster: SearchCluster, namespace: str, batch: Batch) -> int:
+    """Send one batch through a fresh sink; the number delivered."""
+    sink = _sink(_config(cluster, namespace=namespace))
+    try:
+        return sink.send(batch).delivered
+    finally:
+        sink.close()
+
+
+def _field_types(cluster: SearchCluster, stream: str, *fields: str) -> dict[str, str]:
+    """The mapped type of each dotted field in the stream's backing index."""
+    mapping = http_json("GET", f"{cluster.url}/{stream}/_mapping/field/{','.join(fields)}")
+    assert isinstance(mapping, dict)
+    found = next(iter(mapping.values()))["mappings"]
+    return {f: found[f]["mapping"][f.rsplit(".", 1)[-1]]["type"] for f in fields}
+
+
 @pytest.fixture
 def namespace() -> str:
     """A fresh namespace per test, so every count below is exact."""
@@ -110,16 +127,9 @@ def test_cloudtrail_entities_are_keywords_one_term_query_finds(deployed: Any, na
         doc["related"] = {"entity": [f"arn:aws:iam::123456789012:user/u{n % 2}", f"sg-{n:04x}"]}
         doc["target"] = {"entity": {"id": [f"sg-{n:04x}"]}}
         batch.add(doc, "aws.cloudtrail", "test://entities")
-    sink = _sink(_config(cluster, namespace=namespace))
-    try:
-        assert sink.send(batch).delivered == 10
-    finally:
-        sink.close()
-    mapping = http_json("GET", f"{cluster.url}/{stream}/_mapping/field/related.entity,target.entity.id")
-    assert isinstance(mapping, dict)
-    fields = next(iter(mapping.values()))["mappings"]
-    assert fields["related.entity"]["mapping"]["entity"]["type"] == "keyword"
-    assert fields["target.entity.id"]["mapping"]["id"]["type"] == "keyword"
+    assert _deliver(cluster, namespace, batch) == 10
+    assert _field_types(cluster, stream, "related.entity", "target.entity.id") == {
+        "related.entity": "keyword", "target.entity.id": "keyword"}
     assert _count(cluster, stream, {"term": {"related.entity": "arn:aws:iam::123456789012:user/u1"}}) == 5
     assert _count(cluster, stream, {"term": {"target.entity.id": "sg-0003"}}) == 1
 
@@ -127,17 +137,9 @@ def test_cloudtrail_entities_are_keywords_one_term_query_finds(deployed: Any, na
 def test_geo_location_is_geo_point_and_queryable(deployed: Any, namespace: str) -> None:
     cluster = deployed[0]
     stream = f"logs-aws_connector.vpcflow-{namespace}"
-    sink = _sink(_config(cluster, namespace=namespace))
-    try:
-        assert sink.send(dataset_batch(FLOWS, 0, 0)).delivered == FLOWS
-    finally:
-        sink.close()
-    mapping = http_json("GET", f"{cluster.url}/{stream}/_mapping/field/source.geo.location,source.ip,source.port")
-    assert isinstance(mapping, dict)
-    fields = next(iter(mapping.values()))["mappings"]
-    assert fields["source.geo.location"]["mapping"]["location"]["type"] == "geo_point"
-    assert fields["source.ip"]["mapping"]["ip"]["type"] == "ip"
-    assert fields["source.port"]["mapping"]["port"]["type"] == "long"
+    assert _deliver(cluster, namespace, dataset_batch(FLOWS, 0, 0)) == FLOWS
+    assert _field_types(cluster, stream, "source.geo.location", "source.ip", "source.port") == {
+        "source.geo.location": "geo_point", "source.ip": "ip", "source.port": "long"}
     http_json("POST", f"{cluster.url}/{stream}/_refresh")
     result = http_json(
         "POST",
