@@ -5,11 +5,21 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
 
 import orjson
 
 from connector.sinks.base import DeadLetter
+
+try:
+    from isal import isal_zlib
+
+    HAVE_ISAL = True
+    # isal's stubs declare ``error`` as an instance; at run time it is the exception class.
+    CORRUPT_GZIP: tuple[type[Exception], ...] = (zlib.error, cast(type[Exception], isal_zlib.error))
+except ImportError:  # pragma: no cover - isal is a dependency
+    HAVE_ISAL = False
+    CORRUPT_GZIP = (zlib.error,)
 
 GZIP_MAGIC = b"\x1f\x8b"
 READ_SIZE = 256 * 1024
@@ -55,6 +65,13 @@ class TruncatedPayload(EOFError):
     """Raised after the last readable bytes of a gzip stream that ends early."""
 
 
+def _gunzipper() -> Any:
+    """A streaming gunzip object: ISA-L's inflate (about twice zlib's speed) when installed."""
+    if HAVE_ISAL:
+        return isal_zlib.decompressobj(wbits=31)
+    return zlib.decompressobj(wbits=31)  # pragma: no cover - isal is a dependency
+
+
 def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
     """Yield the object's bytes, gunzipped when the magic bytes say gzip.
 
@@ -68,7 +85,7 @@ def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
             yield first
             first = raw.read(READ_SIZE)
         return
-    decomp = zlib.decompressobj(wbits=31)
+    decomp = _gunzipper()
     consumed = produced = 0
     member_open = False
     chunk = first
@@ -89,7 +106,7 @@ def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
             if decomp.eof:
                 member_open = False
                 chunk = decomp.unused_data
-                decomp = zlib.decompressobj(wbits=31)
+                decomp = _gunzipper()
                 if chunk and not chunk.startswith(GZIP_MAGIC):
                     if chunk.strip(b"\x00"):
                         raise zlib.error("trailing garbage after the gzip stream")
@@ -102,7 +119,7 @@ def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
         raise TruncatedPayload("the object ended before the gzip end-of-stream marker")
 
 
-READ_ERRORS = (EOFError, OSError, zlib.error, DecompressionBomb)
+READ_ERRORS: tuple[type[Exception], ...] = (EOFError, OSError, *CORRUPT_GZIP, DecompressionBomb)
 
 
 def read_error_reason(exc: BaseException) -> str:
@@ -111,7 +128,7 @@ def read_error_reason(exc: BaseException) -> str:
         return f"decompression bomb refused: {exc}"
     if isinstance(exc, EOFError):
         return "truncated gzip: the object ended before the end-of-stream marker"
-    if isinstance(exc, zlib.error):
+    if isinstance(exc, CORRUPT_GZIP):
         return f"corrupt gzip: {exc}"
     return f"read error: {exc}"
 

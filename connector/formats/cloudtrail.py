@@ -26,6 +26,9 @@ from connector.formats.base import (
 )
 from connector.sinks.base import DeadLetter
 
+# What can end a streamed Records array early: bad JSON, or a damaged payload.
+_STREAM_ERRORS: tuple[type[Exception], ...] = (orjson.JSONDecodeError, *READ_ERRORS)
+
 DATASET = "aws.cloudtrail"
 CHUNK_RECORDS = 2048
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -191,7 +194,7 @@ class CloudTrailReader:
             tail = _RECORDS_CLOSING.sub(b"", buffer)
             if tail.strip() or pending:
                 yield from emit(pending + tail)
-        except (orjson.JSONDecodeError, *READ_ERRORS) as exc:
+        except _STREAM_ERRORS as exc:
             if batch.records:
                 yield batch
                 batch = self._new_batch()
