@@ -21,6 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from connector.gzip_codec import engine  # noqa: E402
 from connector.sinks.base import Batch  # noqa: E402
 from connector.sinks.splunk_hec import HecSink, HecSinkConfig  # noqa: E402
 from tests.servers.hec_receiver import HecReceiver  # noqa: E402
@@ -176,8 +177,8 @@ def main() -> None:
     t0 = time.perf_counter()
     batches = make_batches(args.events, args.batch)
     print(f"made {args.events:,d} flow-log documents in {time.perf_counter() - t0:.1f}s; "
-          f"ack={'off' if args.no_ack else 'on'}, gzip level {args.level}, concurrency {args.concurrency}, "
-          f"{os.cpu_count()} CPUs shared by connector and server")
+          f"ack={'off' if args.no_ack else 'on'}, gzip level {args.level} ({engine(args.level)}), "
+          f"concurrency {args.concurrency}, {os.cpu_count()} CPUs shared by connector and server")
     results: list[Result] = []
     if args.target in ("both", "receiver"):
         with HecReceiver(token=TOKEN, ack=True) as receiver:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from connector.gzip_codec import engine
 from connector.sinks.base import Batch
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.search_bulk import SearchSinkConfig
@@ -149,6 +150,7 @@ def main() -> int:
             print(
                 f"server            elasticsearch {cluster.version} (integ-test zip, heap {args.heap},"
                 f" data under {args.node_dir_base}); gzip level {args.compression_level}"
+                f" ({engine(args.compression_level) if args.compression_level else 'off'})"
             )
             print(f"documents         ~{avg_bytes:.0f} bytes JSON each; warm pass {count} counted in the index")
             if cold is not None:

@@ -5,21 +5,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, NamedTuple, cast
+from typing import IO, Any, NamedTuple
 
 import orjson
 
+from connector.gzip_codec import CORRUPT_GZIP, gunzipper
 from connector.sinks.base import DeadLetter
-
-try:
-    from isal import isal_zlib
-
-    HAVE_ISAL = True
-    # isal's stubs declare ``error`` as an instance; at run time it is the exception class.
-    CORRUPT_GZIP: tuple[type[Exception], ...] = (zlib.error, cast(type[Exception], isal_zlib.error))
-except ImportError:  # pragma: no cover - isal is a dependency
-    HAVE_ISAL = False
-    CORRUPT_GZIP = (zlib.error,)
 
 GZIP_MAGIC = b"\x1f\x8b"
 READ_SIZE = 256 * 1024
@@ -65,13 +56,6 @@ class TruncatedPayload(EOFError):
     """Raised after the last readable bytes of a gzip stream that ends early."""
 
 
-def _gunzipper() -> Any:
-    """A streaming gunzip object: ISA-L's inflate (about twice zlib's speed) when installed."""
-    if HAVE_ISAL:
-        return isal_zlib.decompressobj(wbits=31)
-    return zlib.decompressobj(wbits=31)  # pragma: no cover - isal is a dependency
-
-
 def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
     """Yield the object's bytes, gunzipped when the magic bytes say gzip.
 
@@ -85,7 +69,7 @@ def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
             yield first
             first = raw.read(READ_SIZE)
         return
-    decomp = _gunzipper()
+    decomp = gunzipper()
     consumed = produced = 0
     member_open = False
     chunk = first
@@ -106,7 +90,7 @@ def payload_chunks(raw: IO[bytes]) -> Iterator[bytes]:
             if decomp.eof:
                 member_open = False
                 chunk = decomp.unused_data
-                decomp = _gunzipper()
+                decomp = gunzipper()
                 if chunk and not chunk.startswith(GZIP_MAGIC):
                     if chunk.strip(b"\x00"):
                         raise zlib.error("trailing garbage after the gzip stream")

@@ -34,8 +34,8 @@ from tenacity import (
 )
 
 from connector.errors import ConfigError, FatalSinkError, SinkError
+from connector.gzip_codec import gzip_compressor
 from connector.sinks.base import Batch, DeadLetter, Delivery
-from connector.sinks.gzip_body import gzip_compressor
 
 KINDS = ("elasticsearch", "opensearch")
 DATASETS = ("vpcflow", "cloudtrail", "config")
@@ -339,7 +339,7 @@ class SearchBulkSink:
         self._action_prefix: dict[str, bytes | None] = {}
         self._gzip = gzip_compressor(config.compression_level) if config.compression_level else None
         self._headers = {"Content-Type": "application/x-ndjson"}
-        if config.compression_level:
+        if self._gzip is not None:
             self._headers["Content-Encoding"] = "gzip"
         self._bulk_path = f"/_bulk?filter_path={_FILTER_PATH}"
 

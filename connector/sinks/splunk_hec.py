@@ -35,8 +35,8 @@ from tenacity import (
 )
 
 from connector.errors import ConfigError, FatalSinkError, SinkError
+from connector.gzip_codec import gzip_compressor
 from connector.sinks.base import Batch, DeadLetter, Delivery
-from connector.sinks.gzip_body import gzip_compressor
 
 log = logging.getLogger(__name__)
 

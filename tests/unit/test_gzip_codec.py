@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from connector.sinks.gzip_body import HAVE_ISAL, engine, gzip_compressor
+from connector.gzip_codec import HAVE_ISAL, engine, gzip_compressor
 
 BODY = b"".join(b'{"create":{"_id":"%d"}}\n{"source":{"ip":"10.0.%d.%d"},"event":{"action":"accept"}}\n'
                 % (n, n % 250, n % 199) for n in range(20_000))
