@@ -29,10 +29,10 @@ from connector.dlq import DeadLetterStore
 from connector.errors import ConfigError, SinkError
 from connector.formats.base import Skipped
 from connector.logs import setup_logging
-from connector.pipeline import Pipeline, RecordProcessor, RunSummary
+from connector.pipeline import Pipeline, RunSummary
 from connector.run_parts import RunParts
 from connector.sinks.base import DeadLetter
-from connector.sinks.factory import SINK_KINDS, build_sink, needs_originals
+from connector.sinks.factory import SINK_KINDS, build_sink
 from connector.sources.base import WorkUnit
 from connector.sources.cloudwatch_payload import SubscriptionPayloadError, subscription_unit
 
@@ -70,8 +70,7 @@ def _build_runtime(env: Mapping[str, str]) -> _Runtime:
     s3 = aws_client(aws_session(aws), "s3", aws)
     # No probe at cold start: the first send reports a bad endpoint or token just as clearly.
     sink = build_sink(str(kind), config, env, check=False)
-    processor = RecordProcessor(config, keep_raw=needs_originals(sink), fetch_oversized=S3OversizedFetcher(s3))
-    return _Runtime(config, RunParts(processor, sink, DeadLetterStore(config.dlq_path), config.pipeline.batch_docs), s3)
+    return _Runtime(config, RunParts.open(config, sink, fetch_oversized=S3OversizedFetcher(s3)), s3)
 
 
 def _runtime() -> _Runtime:

@@ -11,15 +11,13 @@ from typing import Any
 
 from connector.backfill import add_s3_backfill_arguments, run_s3_backfill
 from connector.config import AppConfig, load_config
-from connector.dlq import DeadLetterStore
 from connector.errors import ConfigError, ConnectorError
 from connector.formats.detect import TYPES
 from connector.forward import add_forward_arguments, run_forward
 from connector.logs import setup_logging
-from connector.pipeline import RecordProcessor
 from connector.run_parts import RunParts
 from connector.sinks.base import Sink
-from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink, needs_originals
+from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink
 from connector.sinks.stdout import StdoutSink
 from connector.sources.local import local_units
 
@@ -112,8 +110,7 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
 def cmd_normalize(args: argparse.Namespace) -> int:
     """Files in, ECS NDJSON on stdout, one summary line on stderr."""
     config = config_from_args(args)
-    parts = RunParts(RecordProcessor(config), StdoutSink(), DeadLetterStore(config.dlq_path),
-                     config.pipeline.batch_docs)
+    parts = RunParts.open(config, StdoutSink())
     try:
         summary = parts.pipeline().run(local_units(args.paths, None if args.type == "auto" else args.type))
     finally:
@@ -146,8 +143,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise ConfigError("backfill needs --source PATH or --bucket BUCKET")
     config = config_from_args(args)
     sink = _open_sink(_chosen_sink(args, config), args, config)
-    parts = RunParts(RecordProcessor(config, keep_raw=needs_originals(sink)), sink, DeadLetterStore(config.dlq_path),
-                     config.pipeline.batch_docs)
+    parts = RunParts.open(config, sink)
     try:
         summary = parts.pipeline().run(local_units(args.source, None if args.type == "auto" else args.type))
     except PreviewDone as done:

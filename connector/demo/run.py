@@ -13,11 +13,8 @@ from rich.console import Console
 from connector.config import AppConfig
 from connector.demo.generator import generate_estate
 from connector.demo.summary import DemoFindings, FindingsSink
-from connector.dlq import DeadLetterStore
-from connector.pipeline import RecordProcessor
 from connector.run_parts import RunParts
 from connector.sinks.base import Sink
-from connector.sinks.factory import needs_originals
 from connector.sinks.file import FileSink
 from connector.sources.local import local_units
 
@@ -43,8 +40,7 @@ def run_demo(args: argparse.Namespace, config: AppConfig, sink: Sink | None = No
         where = type(sink).__name__
     findings = DemoFindings()
     counting = FindingsSink(target, findings)
-    parts = RunParts(RecordProcessor(config, keep_raw=needs_originals(target)), counting,
-                     DeadLetterStore(config.dlq_path or str(out / "dead-letters.ndjson")), config.pipeline.batch_docs)
+    parts = RunParts.open(config, counting, config.dlq_path or str(out / "dead-letters.ndjson"))
     try:
         summary = parts.pipeline().run(local_units([str(estate)]))
     finally:

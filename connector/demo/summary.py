@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connector.sinks.base import Batch, Delivery, Sink
+from connector.sinks.factory import needs_originals
 
 
 @dataclass
@@ -92,6 +93,11 @@ class FindingsSink:
     def __init__(self, inner: Sink, findings: DemoFindings) -> None:
         self._inner = inner
         self.findings = findings
+
+    @property
+    def needs_originals(self) -> bool:
+        """Mirror the real sink."""
+        return needs_originals(self._inner)
 
     def send(self, batch: Batch) -> Delivery:
         """Deliver, then count the batch."""

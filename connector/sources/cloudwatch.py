@@ -25,12 +25,11 @@ from types import FrameType
 from typing import Any
 
 from connector.config import AppConfig
-from connector.dlq import DeadLetterStore
 from connector.errors import ConfigError, SourceError
-from connector.pipeline import Pipeline, RecordProcessor
+from connector.pipeline import Pipeline
 from connector.run_parts import RunParts
 from connector.sinks.base import Sink
-from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink, needs_originals
+from connector.sinks.factory import SINK_KINDS, DryRunSink, PreviewDone, build_sink
 from connector.sources.base import WorkUnit
 from connector.sources.cloudwatch_payload import events_unit
 
@@ -326,8 +325,7 @@ def run_log_groups(groups: list[str], args: argparse.Namespace, config: AppConfi
         raise ConfigError("no log group given: pass --log-group NAME (repeatable)")
     settings = CloudWatchSettings.from_section(config.section("cloudwatch"), config.source_file)
     sink = _sink_for(args, config)
-    parts = RunParts(RecordProcessor(config, keep_raw=needs_originals(sink)), sink, DeadLetterStore(config.dlq_path),
-                     config.pipeline.batch_docs)
+    parts = RunParts.open(config, sink)
     store = PositionStore(settings.state_path)
     poller = LogGroupPoller(logs_client(config), parts.pipeline, store, settings, config.normalize.log_group_formats)
     log.info("polling %s every %ss (positions in %s)", ", ".join(groups), settings.poll_seconds,
