@@ -25,7 +25,6 @@ from typing import Any
 import orjson
 
 from connector.config import AppConfig, load_config
-from connector.dlq import DeadLetterStore
 from connector.errors import ConfigError, SinkError
 from connector.formats.base import Skipped
 from connector.logs import setup_logging
@@ -47,10 +46,6 @@ class _Runtime:
     config: AppConfig
     parts: RunParts
     s3: Any
-
-    @property
-    def dlq(self) -> DeadLetterStore:
-        return self.parts.dlq
 
     def close(self) -> None:
         self.parts.close()
@@ -164,7 +159,7 @@ class _Settler:
                     pipeline.summary.skipped += item.count
                     pipeline.summary.skipped_by_rule[item.rule] += item.count
                 else:
-                    self.rt.dlq.write([item])
+                    self.rt.parts.dlq.write([item])
                     pipeline.summary.dead_lettered += 1
             pipeline.flush()
         except Exception as exc:

@@ -21,10 +21,11 @@ _HERE = ""
 def _tree(paths: list[Any]) -> Tree:
     root: Tree = {}
     for text in paths:
-        if not isinstance(text, str) or not text or "" in text.split("."):
+        keys = text.split(".") if isinstance(text, str) else [""]
+        if "" in keys:
             raise ConfigError(f"cloudtrail_entities.yaml: a path must be non-empty text, got {text!r}")
         node = root
-        for key in text.split("."):
+        for key in keys:
             node = node.setdefault(key, {})
         node[_HERE] = True
     return root

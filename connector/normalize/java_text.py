@@ -127,8 +127,8 @@ def clean_and_render(value: Any) -> tuple[Any, str]:
         if not kept:
             return None, ""
         if len(kept) == 1:  # one entry: no order to work out
-            for key, text in texts.items():
-                return kept, "{" + key + "=" + text + "}"
+            ((key, text),) = texts.items()
+            return kept, "{" + key + "=" + text + "}"
         order = hash_map_order(list(kept), len(value))
         return kept, "{" + ", ".join([f"{k}={texts[k]}" for k in order]) + "}"
     if kind is list:
