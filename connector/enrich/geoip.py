@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import maxminddb
-
 from connector.errors import ConfigError
+
+try:  # MaxMind's Rust reader decodes single fields; the C reader only whole records.
+    from maxminddb_rust import InvalidDatabaseError, open_database
+except ImportError:  # pragma: no cover - platforms without its wheels (musl)
+    from maxminddb import InvalidDatabaseError, open_database  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +36,14 @@ class GeoIpSettings:
     asn_db: str | None = None
 
 
-def _open(path: str, key: str) -> maxminddb.Reader:
+# A record's field by path, e.g. ("country", "iso_code"); None when the record lacks it.
+FieldReader = Callable[[tuple[str | int, ...]], Any]
+
+
+def _open(path: str, key: str) -> Any:
     try:
-        reader = maxminddb.open_database(path)
-    except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
+        reader = open_database(path)
+    except (OSError, ValueError, InvalidDatabaseError) as exc:
         raise ConfigError(f"geoip.{key}: cannot open MaxMind database {path!r}: {exc}") from exc
     age_days = (time.time() - reader.metadata().build_epoch) / 86400
     if age_days > MAX_DATABASE_AGE_DAYS:
@@ -46,6 +54,39 @@ def _open(path: str, key: str) -> maxminddb.Reader:
     return reader
 
 
+def _dig(record: Any, path: tuple[str | int, ...]) -> Any:
+    for step in path:
+        try:
+            record = record[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return record
+
+
+class _Database:
+    """One open MaxMind database, read field by field where the reader can (see ``fields``)."""
+
+    def __init__(self, path: str, key: str) -> None:
+        self.reader = _open(path, key)
+        self._get_path = getattr(self.reader, "get_path", None)
+        # An IPv4-only database (some custom ones) cannot answer for IPv6: no data, not an error.
+        self._ipv4_only = self.reader.metadata().ip_version == 4
+
+    def fields(self, ip: str) -> FieldReader | None:
+        """Field access to ``ip``'s record, or ``None`` when the database cannot hold one. With the
+        Rust reader each field is decoded on its own: a City record holds names in eight
+        languages, and decoding all of it costs three times the dozen fields used here."""
+        if self._ipv4_only and ":" in ip:
+            return None
+        get_path = self._get_path
+        if get_path is not None:
+            return lambda path: get_path(ip, path)
+        record = self.reader.get(ip)
+        if not isinstance(record, dict):
+            return None
+        return lambda path: _dig(record, path)
+
+
 class GeoIpLookup:
     """Resolves public addresses to ECS geo and AS objects; callers cache per address."""
 
@@ -53,38 +94,42 @@ class GeoIpLookup:
         city = settings.city_db
         if city == EMBEDDED_CITY_DB:
             city = str(embedded_city_db_path())
-        self._city = _open(city, "city_db") if city else None
-        self._asn = _open(settings.asn_db, "asn_db") if settings.asn_db else None
+        self._city = _Database(city, "city_db") if city else None
+        self._asn = _Database(settings.asn_db, "asn_db") if settings.asn_db else None
 
     def geo(self, ip: str) -> dict[str, Any] | None:
         """ECS geo object for ``ip``, or ``None`` when the database knows nothing of it."""
         if self._city is None:
             return None
-        rec: Any = self._city.get(ip)
-        if not isinstance(rec, dict):
+        field = self._city.fields(ip)
+        if field is None:
             return None
         geo: dict[str, Any] = {}
-        country = rec.get("country") or rec.get("registered_country")
-        if country:
-            if "iso_code" in country:
-                geo["country_iso_code"] = country["iso_code"]
-            name = country.get("names", {}).get("en")
-            if name:
-                geo["country_name"] = name
-        continent = rec.get("continent")
-        if continent and continent.get("names", {}).get("en"):
-            geo["continent_name"] = continent["names"]["en"]
-        subdivisions = rec.get("subdivisions")
-        if subdivisions:
-            sub = subdivisions[0]
-            if sub.get("names", {}).get("en"):
-                geo["region_name"] = sub["names"]["en"]
-            if "iso_code" in sub and "country_iso_code" in geo:
-                geo["region_iso_code"] = f"{geo['country_iso_code']}-{sub['iso_code']}"
-        city = rec.get("city")
-        if city and city.get("names", {}).get("en"):
-            geo["city_name"] = city["names"]["en"]
-        location = rec.get("location")
+        # The country the address is in, else the one it is registered to (as Elastic's processor).
+        country = "country"
+        iso_code = field(("country", "iso_code"))
+        if iso_code is None:
+            iso_code = field(("registered_country", "iso_code"))
+            if iso_code is not None:
+                country = "registered_country"
+        if iso_code is not None:
+            geo["country_iso_code"] = iso_code
+        name = field((country, "names", "en"))
+        if name:
+            geo["country_name"] = name
+        continent = field(("continent", "names", "en"))
+        if continent:
+            geo["continent_name"] = continent
+        region = field(("subdivisions", 0, "names", "en"))
+        if region:
+            geo["region_name"] = region
+        region_code = field(("subdivisions", 0, "iso_code"))
+        if region_code is not None and iso_code is not None:
+            geo["region_iso_code"] = f"{iso_code}-{region_code}"
+        city = field(("city", "names", "en"))
+        if city:
+            geo["city_name"] = city
+        location = field(("location",))
         if location and "latitude" in location and "longitude" in location:
             geo["location"] = {"lat": location["latitude"], "lon": location["longitude"]}
             if "time_zone" in location:
@@ -95,17 +140,20 @@ class GeoIpLookup:
         """ECS ``as`` object (number, organization.name), or ``None`` without an ASN database."""
         if self._asn is None:
             return None
-        rec: Any = self._asn.get(ip)
-        if not isinstance(rec, dict) or "autonomous_system_number" not in rec:
+        field = self._asn.fields(ip)
+        if field is None:
             return None
-        out: dict[str, Any] = {"number": rec["autonomous_system_number"]}
-        org = rec.get("autonomous_system_organization")
+        number = field(("autonomous_system_number",))
+        if number is None:
+            return None
+        out: dict[str, Any] = {"number": number}
+        org = field(("autonomous_system_organization",))
         if org:
             out["organization"] = {"name": org}
         return out
 
     def close(self) -> None:
         """Release the memory-mapped databases."""
-        for reader in (self._city, self._asn):
-            if reader is not None:
-                reader.close()
+        for database in (self._city, self._asn):
+            if database is not None:
+                database.reader.close()

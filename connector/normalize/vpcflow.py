@@ -82,9 +82,8 @@ class FlowNormalizer:
                            (perimeter_direction(True, False), perimeter_direction(True, True))),
             "NEEDS_ESCAPING": needs_escaping,
             "SHA1": hashlib.sha1,
-            "SEED0": b"\x00\x00",
-            "PROTO_PAD": [bytes((p, 0)) for p in range(256)],
-            "PORTS": struct.Struct(">HH").pack,
+            # Community ID v1's message: seed 0, the two addresses, protocol, a pad byte, two ports.
+            "CID_MESSAGE": {4: struct.Struct(">2x4s4sBxHH").pack, 16: struct.Struct(">2x16s16sBxHH").pack},
             "B64": binascii.b2a_base64,
         }
 
@@ -199,6 +198,8 @@ class FlowNormalizer:
                 var, key = target(dotted)
                 emit(f"        {var}[{key!r}] = {value}")
             if name in _RULE_LOCALS:
+                emit(f"        if not 0 <= {value} <= 65535:")
+                emit(f"            raise ValueError({name!r} + ' is out of range (0-65535): ' + repr(v))")
                 emit(f"        {_RULE_LOCALS[name]} = {value}")
             if rule in ("source_ip", "destination_ip"):
                 side, local = ("source", "si") if rule == "source_ip" else ("destination", "di")
@@ -214,6 +215,8 @@ class FlowNormalizer:
             elif rule == "protocol":
                 var = container(("network",))
                 emit("        proto = int(v)")
+                emit("        if not 0 <= proto <= 255:")
+                emit(f"            raise ValueError({name!r} + ' is out of range (0-255): ' + repr(v))")
                 emit("        t = TRANSPORTS.get(v)")
                 emit("        if t is not None:")
                 emit(f"            {var}['transport'] = t")

@@ -142,6 +142,20 @@ def test_mixed_bad_flow_records_are_each_accounted(processor):
     assert sorted(d.location for d in dlq.letters) == ["line 3", "line 8"]
 
 
+@pytest.mark.parametrize(("field", "values", "reason"), [
+    ("sport", ["70000", "-1"], "srcport is out of range (0-65535)"),
+    ("dport", ["65536"], "dstport is out of range (0-65535)"),
+    ("proto", ["256", "-6"], "protocol is out of range (0-255)"),
+])
+def test_out_of_range_ports_and_protocols_are_dead_lettered_with_the_field(processor, field, values, reason):
+    # No such record exists in AWS's output, but a damaged one must not stop the run.
+    lines = [V2_HEADER, v2_line(), *(v2_line(**{field: value}) for value in values), v2_line(sport=65535)]
+    summary, sink, dlq = run_pipeline(processor, [unit(gz("\n".join(lines)), FLOW_KEY)])
+    assert_accounted(summary, sink, dlq)
+    assert (summary.written, summary.dead_lettered) == (2, len(values))
+    assert all(reason in d.reason for d in dlq.letters), [d.reason for d in dlq.letters]
+
+
 def test_wrong_shape_json_documents_are_dead_lettered_per_format(processor):
     units = [unit(json.dumps({"hello": "world"}).encode(), TRAIL_KEY),
              unit(json.dumps({"hello": "world"}).encode(), CONFIG_KEY),
