@@ -187,6 +187,8 @@ def main() -> None:
     parser.add_argument("--trails", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs per case, interleaved; the fastest is reported with the median beside it")
+    parser.add_argument("--only", choices=("flows", "cloudtrail"),
+                        help="run one dataset's cases (the floor comes with flows)")
     args = parser.parse_args()
     flows, trails = flow_file(args.flows), trail_file(args.trails)
     cases = (
@@ -196,6 +198,8 @@ def main() -> None:
         ("CloudTrail, GeoIP", trails, "geoip"),
         ("CloudTrail, no GeoIP", trails, "no_geoip"),
     )
+    if args.only:
+        cases = tuple(c for c in cases if (c[1] == trails) == (args.only == "cloudtrail"))
     # Interleaved rounds: a slow phase of a shared machine then touches every case alike.
     runs: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in cases}
     for _ in range(max(1, args.repeat)):
@@ -211,6 +215,8 @@ def main() -> None:
         print(f"{label:34} {r['records']:>9,} {r['seconds']:>8.2f} {r['records'] / r['seconds']:>10,.0f} "
               f"{median['records'] / median['seconds']:>10,.0f} {mb / r['seconds']:>7.1f} "
               f"{max(x['rss_mb'] for x in ordered):>7.0f}MB")
+    if args.only == "cloudtrail":
+        return
     floor = results["flow floor (gunzip+split+dumps)"]
     geo = results["flow logs, GeoIP"]
     ratio = (geo["records"] / geo["seconds"]) / (floor["records"] / floor["seconds"])

@@ -154,12 +154,15 @@ class CloudTrailReader:
         done = False
 
         def emit(piece: bytes) -> Iterator[Parsed]:
-            nonlocal batch, index
             try:
                 records = [orjson.loads(piece)]
             except orjson.JSONDecodeError:
                 # Records that do not start with eventVersion stay joined: read them as a list.
                 records = orjson.loads(b"[" + piece + b"]")
+            yield from add(records)
+
+        def add(records: list[Any]) -> Iterator[Parsed]:
+            nonlocal batch, index
             for rec in records:
                 index += 1
                 batch.records.append(rec)
@@ -173,7 +176,18 @@ class CloudTrailReader:
         try:
             while True:
                 start = 0
-                for end, next_start in _record_cuts(buffer):
+                cuts = list(_record_cuts(buffer))
+                if cuts and not pending:
+                    # Usually every cut is structure: all complete records of the buffer parse
+                    # as one array, in one call.
+                    try:
+                        records = orjson.loads(b"[" + buffer[: cuts[-1][0]] + b"]")
+                    except orjson.JSONDecodeError:
+                        records = None  # a cut inside a nested value: piece by piece below
+                    if records is not None:
+                        yield from add(records)
+                        start, cuts = cuts[-1][1], []
+                for end, next_start in cuts:
                     piece = pending + buffer[start:end]
                     start = next_start
                     try:

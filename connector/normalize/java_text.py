@@ -106,10 +106,27 @@ def drop_empty(value: Any) -> Any:
     return value
 
 
+def _order(keys: tuple[str, ...], original_size: int) -> tuple[int, ...]:
+    """Positions of ``keys`` in ``java.util.HashMap`` iteration order, cached."""
+    cache_key = (keys, original_size)
+    order = _POSITION_CACHE.get(cache_key)
+    if order is None:
+        index = {k: i for i, k in enumerate(keys)}
+        order = tuple(index[k] for k in hash_map_order(list(keys), original_size))
+        if len(_POSITION_CACHE) > 50_000:
+            _POSITION_CACHE.clear()
+        _POSITION_CACHE[cache_key] = order
+    return order
+
+
+_POSITION_CACHE: dict[tuple[tuple[str, ...], int], tuple[int, ...]] = {}
+
+
 def clean_and_render(value: Any) -> tuple[Any, str]:
     """``drop_empty(value)`` and its Java text in one pass (the hot path of CloudTrail records).
 
-    Returns ``(None, "")`` when nothing is left.
+    Returns ``(None, "")`` when nothing is left. Text and integer members, most of any
+    request, are handled inline rather than by a recursive call each.
     """
     kind = type(value)
     if kind is str:
@@ -118,30 +135,44 @@ def clean_and_render(value: Any) -> tuple[Any, str]:
         return value, str(value)
     if kind is dict:
         kept: dict[str, Any] = {}
-        texts: dict[str, str] = {}
+        parts: list[str] = []
         for key, item in value.items():
+            item_kind = type(item)
+            if item_kind is str:
+                if item == "":
+                    continue
+                kept[key] = item
+                parts.append(key + "=" + item)
+                continue
+            if item_kind is int:
+                kept[key] = item
+                parts.append(key + "=" + str(item))
+                continue
             cleaned, text = clean_and_render(item)
             if cleaned is not None:
                 kept[key] = cleaned
-                texts[key] = text
-        if not kept:
+                parts.append(key + "=" + text)
+        if not parts:
             return None, ""
-        if len(kept) == 1:  # one entry: no order to work out
-            ((key, text),) = texts.items()
-            return kept, "{" + key + "=" + text + "}"
-        order = hash_map_order(list(kept), len(value))
-        return kept, "{" + ", ".join([f"{k}={texts[k]}" for k in order]) + "}"
+        if len(parts) == 1:  # one entry: no order to work out
+            return kept, "{" + parts[0] + "}"
+        return kept, "{" + ", ".join([parts[i] for i in _order(tuple(kept), len(value))]) + "}"
     if kind is list:
         items: list[Any] = []
-        parts: list[str] = []
+        texts: list[str] = []
         for item in value:
+            if type(item) is str:
+                if item != "":
+                    items.append(item)
+                    texts.append(item)
+                continue
             cleaned, text = clean_and_render(item)
             if cleaned is not None:
                 items.append(cleaned)
-                parts.append(text)
+                texts.append(text)
         if not items:
             return None, ""
-        return items, "[" + ", ".join(parts) + "]"
+        return items, "[" + ", ".join(texts) + "]"
     if value is None:
         return None, ""
     return value, java_text(value)

@@ -11,14 +11,14 @@ from connector.formats.cloudtrail import CloudTrailReader
 from connector.sinks.base import DeadLetter
 
 
-def _records(n: int) -> list[dict[str, object]]:
+def _records(n: int, nested_every: int = 7) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for i in range(n):
         rec: dict[str, object] = {
             "eventVersion": "1.09", "eventID": f"id-{i}", "eventTime": "2026-11-27T00:00:00Z", "eventName": "Describe",
             "requestParameters": {"note": 'quote " and },{"eventVersion"'},
         }
-        if i % 7 == 3:  # an embedded object that starts like a record: the cut must not split it
+        if i % nested_every == 3:  # an embedded object that starts like a record: the cut must not split it
             rec["responseElements"] = {"items": [{"x": 1}, {"eventVersion": "nested"}]}
         out.append(rec)
     return out
@@ -44,6 +44,14 @@ def test_compact_and_pretty_documents_yield_every_record_in_order() -> None:
         got, dead, _ = _read(gzip.compress(text.encode()))
         assert not dead
         assert got == recs
+
+
+def test_buffers_with_and_without_a_misleading_cut_yield_every_record_in_order() -> None:
+    # Most buffers parse as one array; the few holding a nested "eventVersion" object go piece by piece.
+    recs = _records(30000, nested_every=9000)
+    got, dead, _ = _read(gzip.compress(json.dumps({"Records": recs}, separators=(",", ":")).encode()))
+    assert not dead
+    assert got == recs
 
 
 def test_truncated_records_document_delivers_what_came_before_the_damage() -> None:
