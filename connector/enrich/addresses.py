@@ -45,6 +45,9 @@ class AddressInfo(NamedTuple):
     geo: dict[str, Any] | None
     autonomous_system: dict[str, Any] | None
     place_json: str = ""  # ',"geo":{...},"as":{...}' ready to splice after "ip" in JSON text
+    # The whole ECS ``source`` object of a record whose source is this address, serialized once:
+    # orjson splices it into every document that names the address.
+    source_json: orjson.Fragment | None = None
 
 
 def is_public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -99,4 +102,5 @@ class AddressBook:
             place += ',"geo":' + orjson.dumps(geo).decode()
         if asn is not None:
             place += ',"as":' + orjson.dumps(asn).decode()
-        return AddressInfo(text, family, packed, public, geo, asn, place)
+        source = b'{"address":' + orjson.dumps(text) + b',"ip":' + orjson.dumps(text) + place.encode() + b"}"
+        return AddressInfo(text, family, packed, public, geo, asn, place, orjson.Fragment(source))

@@ -120,16 +120,12 @@ class CloudTrailNormalizer:
         address = rec.get("sourceIPAddress")
         if not address or not isinstance(address, str):
             return
-        source: dict[str, Any] = {"address": address}
         info = self._addresses.lookup(address)
-        if info is not None:
-            source["ip"] = address
-            if info.geo is not None:
-                source["geo"] = info.geo
-            if info.autonomous_system is not None:
-                source["as"] = info.autonomous_system
-            doc.setdefault("related", {})["ip"] = [address]
-        doc["source"] = source
+        if info is None:
+            doc["source"] = {"address": address}
+            return
+        doc["source"] = info.source_json  # address, ip, geo, as: serialized once per address
+        doc.setdefault("related", {})["ip"] = [address]
 
     def _user_agent(self, rec: dict[str, Any], doc: dict[str, Any]) -> None:
         agent = rec.get("userAgent")

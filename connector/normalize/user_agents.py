@@ -5,30 +5,33 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from ua_parser import parse
 
 
 class UserAgentParser:
-    """Parses and caches; a parse costs about a millisecond, a cache hit a dict lookup."""
+    """Parses and caches; a new agent string costs a regex-set match, a known one a dict lookup."""
 
     def __init__(self, max_entries: int = 20_000) -> None:
-        self._cache: dict[str, dict[str, Any]] = {}
+        self._cache: dict[str, orjson.Fragment] = {}
         self._max = max_entries
 
-    def __call__(self, text: str) -> dict[str, Any]:
-        """ECS ``user_agent`` object for ``text``, shared between documents: treat it as read-only
-        (documents are serialized as soon as they are built)."""
+    def __call__(self, text: str) -> orjson.Fragment:
+        """ECS ``user_agent`` object for ``text``, serialized once and spliced by orjson into
+        every document that carries the same agent."""
         cached = self._cache.get(text)
         if cached is None:
-            cached = self._parse(text)
-            cached["original"] = text
+            parsed = self.parse(text)
+            parsed["original"] = text
+            cached = orjson.Fragment(orjson.dumps(parsed))
             if len(self._cache) >= self._max:
                 self._cache.clear()
             self._cache[text] = cached
         return cached
 
     @staticmethod
-    def _parse(text: str) -> dict[str, Any]:
+    def parse(text: str) -> dict[str, Any]:
+        """The ECS ``user_agent`` fields uap-core's regexes find in ``text`` (without ``original``)."""
         result = parse(text)
         out: dict[str, Any] = {"device": {"name": result.device.family if result.device else "Other"}}
         ua = result.user_agent
