@@ -142,21 +142,25 @@ def clean_and_render(value: Any) -> tuple[Any, str]:
                 if item == "":
                     continue
                 kept[key] = item
-                parts.append(key + "=" + item)
+                parts.append(f"{key}={item}")
                 continue
             if item_kind is int:
                 kept[key] = item
-                parts.append(key + "=" + str(item))
+                parts.append(f"{key}={item}")
                 continue
             cleaned, text = clean_and_render(item)
             if cleaned is not None:
                 kept[key] = cleaned
-                parts.append(key + "=" + text)
+                parts.append(f"{key}={text}")
         if not parts:
             return None, ""
         if len(parts) == 1:  # one entry: no order to work out
-            return kept, "{" + parts[0] + "}"
-        return kept, "{" + ", ".join([parts[i] for i in _order(tuple(kept), len(value))]) + "}"
+            return kept, f"{{{parts[0]}}}"
+        order = _order(tuple(kept), len(value))
+        if len(order) == 2:
+            first, second = order
+            return kept, f"{{{parts[first]}, {parts[second]}}}"
+        return kept, "{" + ", ".join([parts[i] for i in order]) + "}"
     if kind is list:
         items: list[Any] = []
         texts: list[str] = []
