@@ -54,8 +54,8 @@ find "$BUILD/package/pyarrow" \( -name '*.pxd' -o -name '*.pyx' -o -name '*.h' -
 if "$PYTHON" -c 'import sys, platform; sys.exit(not (sys.version_info[:2] == (3, 11) and platform.machine() == "x86_64" and sys.platform == "linux"))'; then
   PYTHONPATH="$BUILD/package" "$PYTHON" -I -c '
 import sys; sys.path.insert(0, sys.argv[1])
-import connector.aws_lambda, pyarrow.parquet, geoip2.database
-print("import check: connector.aws_lambda and pyarrow.parquet load from the package")' "$BUILD/package"
+import connector.aws_lambda, pyarrow.parquet, geoip2.database, maxminddb_rust, ua_parser_rs, isal.isal_zlib
+print("import check: connector.aws_lambda, pyarrow.parquet and the native GeoIP, user-agent and gzip wheels load from the package")' "$BUILD/package"
 fi
 
 rm -f "$ZIP"
