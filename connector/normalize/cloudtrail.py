@@ -26,6 +26,8 @@ from connector.sinks.base import DeadLetter
 DATASET = "aws.cloudtrail"
 # Elastic keeps the text rendering only below Lucene's term limit.
 MAX_RENDERED = 32_766
+# Source objects of this many IP addresses are kept serialized (CloudTrail callers are far fewer).
+MAX_SOURCES = 65_536
 
 
 def _bool_from_yes_no(value: Any) -> bool:
@@ -48,6 +50,7 @@ class CloudTrailNormalizer:
         }
         self._default_type = list(spec["default_category"]["type"])
         self._entities = EntityTable()
+        self._sources: dict[str, orjson.Fragment] = {}
 
     def normalize(self, raw: RawBatch, origin: str) -> Normalized:
         """Map every record; a record of the wrong shape becomes a dead letter with the reason."""
@@ -120,12 +123,24 @@ class CloudTrailNormalizer:
         address = rec.get("sourceIPAddress")
         if not address or not isinstance(address, str):
             return
+        source = self._sources.get(address)
+        if source is None:
+            source = self._source_object(address)
+        doc["source"] = source
+        if source.__class__ is orjson.Fragment:  # an IP address, not a service name
+            doc.setdefault("related", {})["ip"] = [address]
+
+    def _source_object(self, address: str) -> Any:
+        """ECS ``source`` for ``address``: serialized once per IP address (with its geo and AS)."""
         info = self._addresses.lookup(address)
         if info is None:
-            doc["source"] = {"address": address}
-            return
-        doc["source"] = info.source_json  # address, ip, geo, as: serialized once per address
-        doc.setdefault("related", {})["ip"] = [address]
+            return {"address": address}
+        text = orjson.dumps(address)
+        source = orjson.Fragment(b'{"address":' + text + b',"ip":' + text + info.place_json.encode() + b"}")
+        if len(self._sources) >= MAX_SOURCES:
+            self._sources.clear()
+        self._sources[address] = source
+        return source
 
     def _user_agent(self, rec: dict[str, Any], doc: dict[str, Any]) -> None:
         agent = rec.get("userAgent")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import maxminddb
+import orjson
 import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
 from connector.config import load_config
 from connector.enrich import geoip
+from connector.enrich.addresses import AddressBook
 from connector.enrich.geoip import GeoIpLookup, GeoIpSettings
 from connector.pipeline import RecordProcessor
 from tests.unit._support import FLOW_KEY, V2_HEADER, gz, run_pipeline, unit, v2_line
@@ -98,3 +101,21 @@ def test_flow_documents_carry_as_fields_from_the_configured_database(asn_db: Pat
     assert first["source"]["as"] == {"number": 20712}
     assert first["source"]["geo"]["country_iso_code"] == "GB"
     assert "as" not in second["source"] and second["source"]["geo"]["country_iso_code"] == "DK"
+
+
+def test_address_book_shares_one_geo_object_per_answer_and_stays_bounded() -> None:
+    # Flow logs from an internet-wide scan name millions of addresses: the cache must stay small.
+    book = AddressBook(GeoIpLookup(GeoIpSettings()), max_entries=1000)
+    first, second = book.lookup("81.2.69.160"), book.lookup("81.2.69.161")  # one network, one record
+    assert first is not None and second is not None
+    assert first.geo is second.geo and first.place_json is second.place_json
+    assert orjson.loads(bytes(orjson.dumps({"geo": first.geo})))["geo"]["country_iso_code"] == "GB"
+    assert book.lookup("10.0.0.1") == ("10.0.0.1", "ipv4", bytes([10, 0, 0, 1]), False, None, None, "")
+    rnd = random.Random(9)
+    tracemalloc.start()
+    for _ in range(5000):
+        book.lookup(f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}")
+    used, _peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(book._cache) <= 1000
+    assert used < 1000 * 1500, "about 400 bytes an address with geo, not the 1.5 KB of per-address dicts"
