@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+_MAX_MEMOIZED = 4096
+
 
 class TcpFlagNames:
     """Bitmask text -> list of flag names (or its JSON text, for the fast path), memoized: a few
@@ -30,6 +32,8 @@ class TcpFlagNames:
         if out is None:
             mask = int(text)
             out = [name for bit, name in self._names if mask & bit]
+            if len(self._lists) >= _MAX_MEMOIZED:  # damaged input can hold any number
+                self._lists.clear()
             self._lists[text] = out
         return out
 
@@ -37,7 +41,10 @@ class TcpFlagNames:
         """The names as JSON text."""
         out = self._texts.get(text)
         if out is None:
-            out = self._texts[text] = json.dumps(self(text))
+            out = json.dumps(self(text))
+            if len(self._texts) >= _MAX_MEMOIZED:
+                self._texts.clear()
+            self._texts[text] = out
         return out
 
 
