@@ -66,7 +66,7 @@ def is_public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 class AddressBook:
     """Cache of ``AddressInfo`` by address text; bounded so a scan of the whole internet cannot grow it forever."""
 
-    def __init__(self, geoip: GeoIpLookup | None, max_entries: int = 262_144) -> None:
+    def __init__(self, geoip: GeoIpLookup | None, max_entries: int = 131_072) -> None:
         self._geoip = geoip
         self._max = max_entries
         self._cache: dict[str, AddressInfo | None] = {}
