@@ -1,6 +1,7 @@
 """Normalize throughput: flow logs and CloudTrail, with and without GeoIP, against the bare floor.
 
     .venv/bin/python bench/bench_normalize.py [--flows 1000000] [--trails 200000] [--repeat 3]
+        [--only flows|cloudtrail] [--scan LINES]
 
 Each case runs in a fresh single-threaded process (one core) over a generated gzip file through
 the real pipeline (reader -> normalizer -> NDJSON bytes), and reports records/s, MB/s of
@@ -55,6 +56,25 @@ def flow_file(lines: int) -> Path:
             action = "REJECT" if rnd.random() < 0.15 else "ACCEPT"
             out.write(f"2 123456789012 {rnd.choice(enis)} {src} {dst} {rnd.randint(1024, 65535)} {dport} {proto} "
                       f"{rnd.randint(1, 400)} {rnd.randint(40, 900_000)} {t} {t + 60} {action} OK\n")
+    return path
+
+
+def scan_file(lines: int) -> Path:
+    """Flow logs of an internet-wide scan: every record from a new public address (the address
+    cache's worst case; peak memory must stay flat)."""
+    path = DATA / f"AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/27/scan_{lines}.log.gz"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rnd = random.Random(5)
+    start = 1_764_230_400
+    with gzip.open(path, "wt", compresslevel=6) as out:
+        out.write(HEADER + "\n")
+        for i in range(lines):
+            src = f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+            t = start + i // 500
+            out.write(f"2 123456789012 eni-0a1b2c3d4e5f60718 {src} 10.0.1.5 {rnd.randint(1024, 65535)} "
+                      f"{rnd.choice((22, 3389, 443, 445))} 6 1 40 {t} {t + 60} REJECT OK\n")
     return path
 
 
@@ -189,6 +209,8 @@ def main() -> None:
                         help="runs per case, interleaved; the fastest is reported with the median beside it")
     parser.add_argument("--only", choices=("flows", "cloudtrail"),
                         help="run one dataset's cases (the floor comes with flows)")
+    parser.add_argument("--scan", type=int, default=0, metavar="LINES",
+                        help="add a case of flow logs where every source address is new (peak memory)")
     args = parser.parse_args()
     flows, trails = flow_file(args.flows), trail_file(args.trails)
     cases = (
@@ -198,6 +220,8 @@ def main() -> None:
         ("CloudTrail, GeoIP", trails, "geoip"),
         ("CloudTrail, no GeoIP", trails, "no_geoip"),
     )
+    if args.scan:
+        cases += (("flow scan, GeoIP, all sources new", scan_file(args.scan), "geoip"),)
     if args.only:
         cases = tuple(c for c in cases if (c[1] == trails) == (args.only == "cloudtrail"))
     # Interleaved rounds: a slow phase of a shared machine then touches every case alike.
