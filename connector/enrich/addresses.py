@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import socket
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import orjson
 
@@ -39,8 +39,7 @@ class AddressInfo(NamedTuple):
     """What the pipeline needs to know about one IP address.
 
     The geo and AS objects are kept as serialized JSON, shared by every address with the same
-    answer: a cache of a quarter of a million addresses stays near 70 MB instead of 400 MB of
-    per-address dicts.
+    answer: about 400 bytes an address instead of 1.5 KB of per-address dicts.
     """
 
     ip: str
@@ -72,7 +71,8 @@ class AddressBook:
         self._cache: dict[str, AddressInfo | None] = {}
         self.get = self._cache.get  # bound for the hot path
         # One object per distinct geo/AS answer (a city is shared by many addresses).
-        self._shared: dict[str, Any] = {}
+        self._fragments: dict[str, orjson.Fragment] = {}
+        self._places: dict[str, str] = {}
 
     def lookup(self, text: str) -> AddressInfo | None:
         """Info for ``text``, or ``None`` when it is not an IP address (e.g. ``ec2.amazonaws.com``)."""
@@ -82,7 +82,8 @@ class AddressBook:
         info = self._resolve(text)
         if len(self._cache) >= self._max:
             self._cache.clear()
-            self._shared.clear()
+            self._fragments.clear()
+            self._places.clear()
         self._cache[text] = info
         return info
 
@@ -107,15 +108,14 @@ class AddressBook:
         geo_json = orjson.dumps(geo).decode() if geo is not None else None
         as_json = orjson.dumps(asn).decode() if asn is not None else None
         place = (',"geo":' + geo_json if geo_json else "") + (',"as":' + as_json if as_json else "")
-        return AddressInfo(text, family, packed, public, self._share(geo_json), self._share(as_json),
-                           self._share(place, fragment=False))
+        return AddressInfo(text, family, packed, public, self._fragment(geo_json), self._fragment(as_json),
+                           self._places.setdefault(place, place))
 
-    def _share(self, text: str | None, fragment: bool = True) -> Any:
-        """The one object for this JSON text (a ``Fragment``, or the text itself)."""
+    def _fragment(self, text: str | None) -> orjson.Fragment | None:
+        """The one ``Fragment`` for this JSON text."""
         if text is None:
             return None
-        key = text if fragment else "place:" + text
-        shared = self._shared.get(key)
+        shared = self._fragments.get(text)
         if shared is None:
-            shared = self._shared[key] = orjson.Fragment(text) if fragment else text
+            shared = self._fragments[text] = orjson.Fragment(text)
         return shared

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_ORDER_CACHE: dict[tuple[tuple[str, ...], int], list[str]] = {}
+_ORDER_CACHE: dict[tuple[tuple[str, ...], int], tuple[int, ...]] = {}
 
 
 def _java_string_hash(text: str) -> int:
@@ -29,17 +29,22 @@ def _capacity(entries: int) -> int:
 
 def hash_map_order(keys: list[str], original_size: int) -> list[str]:
     """Iteration order of a ``java.util.HashMap`` that received ``original_size`` entries."""
-    cache_key = (tuple(keys), original_size)
+    return [keys[i] for i in _order(tuple(keys), original_size)]
+
+
+def _order(keys: tuple[str, ...], original_size: int) -> tuple[int, ...]:
+    """Positions of ``keys`` in ``java.util.HashMap`` iteration order (bucket, then insertion),
+    cached: the same request shapes recur on every record."""
+    cache_key = (keys, original_size)
     order = _ORDER_CACHE.get(cache_key)
     if order is None:
         mask = _capacity(original_size) - 1
-        position = {k: i for i, k in enumerate(keys)}
 
-        def bucket(key: str) -> tuple[int, int]:
-            h = _java_string_hash(key)
-            return ((h ^ (h >> 16)) & mask, position[key])
+        def bucket(i: int) -> tuple[int, int]:
+            h = _java_string_hash(keys[i])
+            return ((h ^ (h >> 16)) & mask, i)
 
-        order = sorted(keys, key=bucket)
+        order = tuple(sorted(range(len(keys)), key=bucket))
         if len(_ORDER_CACHE) > 50_000:
             _ORDER_CACHE.clear()
         _ORDER_CACHE[cache_key] = order
@@ -104,22 +109,6 @@ def drop_empty(value: Any) -> Any:
     if value is None or value == "":
         return None
     return value
-
-
-def _order(keys: tuple[str, ...], original_size: int) -> tuple[int, ...]:
-    """Positions of ``keys`` in ``java.util.HashMap`` iteration order, cached."""
-    cache_key = (keys, original_size)
-    order = _POSITION_CACHE.get(cache_key)
-    if order is None:
-        index = {k: i for i, k in enumerate(keys)}
-        order = tuple(index[k] for k in hash_map_order(list(keys), original_size))
-        if len(_POSITION_CACHE) > 50_000:
-            _POSITION_CACHE.clear()
-        _POSITION_CACHE[cache_key] = order
-    return order
-
-
-_POSITION_CACHE: dict[tuple[tuple[str, ...], int], tuple[int, ...]] = {}
 
 
 def clean_and_render(value: Any) -> tuple[Any, str]:
