@@ -84,6 +84,8 @@ def test_compression_level_0_sends_plain_ndjson_without_content_encoding() -> No
     sink.close()
     call = responses.calls[0]
     assert "Content-Encoding" not in call.request.headers
+    # Every line ends with a newline, the last one included, as _bulk requires; no blank lines.
+    assert call.request.body.endswith(b"}\n") and call.request.body.count(b"\n") == 8
     lines = call.request.body.decode().splitlines()
     assert [json.loads(line)["create"]["_id"] for line in lines[0::2]] == batch.ids
     assert [json.loads(line) for line in lines[1::2]] == list(batch.docs)
