@@ -275,7 +275,10 @@ def test_request_carries_channel_gzip_and_token_header(rsps: responses.RequestsM
     assert request.headers["Authorization"] == f"Splunk {TOKEN}"
     assert request.headers["X-Splunk-Request-Channel"] == sink.channel
     assert request.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(request.body).count(b"\n") == 2
+    # Three events, each on its own newline-terminated line.
+    body = gzip.decompress(request.body)
+    assert body.count(b"\n") == 3 and body.endswith(b"}\n")
+    assert [json.loads(line)["sourcetype"] for line in body.splitlines()] == ["aws:connector:vpcflow"] * 3
 
 
 def test_health_check_reports_status_and_token(rsps: responses.RequestsMock) -> None:
