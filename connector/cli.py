@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     norm.add_argument("paths", nargs="+", metavar="PATH")
     _common(norm)
 
+    replay = sub.add_parser("replay-dlq", help="send the documents of a dead-letter file again, once the cause "
+                                               "of the refusals is fixed")
+    replay.add_argument("path", metavar="DLQ_FILE", help="a dead-letter file (NDJSON) written by --dlq")
+    _sink_options(replay, default=None)
+    replay.add_argument("--config", metavar="FILE", help="YAML configuration file")
+    replay.add_argument("--dlq", metavar="PATH",
+                        help="where what stays dead is written (default: DLQ_FILE's name + .remaining-TIME.ndjson)")
+    replay.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
     demo = sub.add_parser("demo", help="generate a day of a small AWS estate, normalize it, summarize")
     demo.add_argument("--seed", type=int, default=7, help="generator seed (default: 7)")
     _sink_options(demo, default="file")
@@ -94,9 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> AppConfig:
     """Merge the configuration file, the environment and the command line."""
     overrides: dict[str, dict[str, Any]] = {
-        "geoip": {"city_db": args.geoip_city, "asn_db": args.geoip_asn},
-        "normalize": {"keep_original": args.original, "drop_nodata": args.drop_nodata,
-                      "vpcflow_format": args.vpcflow_format},
+        "geoip": {"city_db": getattr(args, "geoip_city", None), "asn_db": getattr(args, "geoip_asn", None)},
+        "normalize": {"keep_original": getattr(args, "original", None),
+                      "drop_nodata": getattr(args, "drop_nodata", None),
+                      "vpcflow_format": getattr(args, "vpcflow_format", None)},
         "dlq": {"path": args.dlq},
     }
     if hasattr(args, "sink"):
@@ -184,6 +194,37 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay_dlq(args: argparse.Namespace) -> int:
+    """Send a dead-letter file's documents again; what stays dead goes to a new file."""
+    from connector.dlq import DeadLetterStore
+    from connector.replay import remaining_path_for, replay
+
+    config = config_from_args(args)
+    kind = _chosen_sink(args, config)
+    if not os.path.isfile(args.path):
+        raise ConfigError(f"no dead-letter file at {args.path}")
+    target = args.dlq or remaining_path_for(args.path)
+    if os.path.exists(target) and os.path.samefile(target, args.path):
+        raise ConfigError(f"--dlq {target} is the file being replayed; write what stays dead to another file")
+    existed = os.path.exists(target)
+    sink = _open_sink(kind, args, config)
+    store = DeadLetterStore(target)
+    try:
+        summary = replay(args.path, sink, store, config.pipeline.batch_docs)
+    except PreviewDone as done:
+        print(done, file=sys.stderr)
+        return 0
+    finally:
+        try:
+            sink.close()
+        finally:
+            store.close()
+            if not existed and os.path.getsize(target) == 0:
+                os.remove(target)
+    print(summary.line(target), file=sys.stderr)
+    return 0 if summary.remaining == 0 else 1
+
+
 def cmd_forward(args: argparse.Namespace) -> int:
     """The ingestion service: SQS queues, or CloudWatch Logs groups with ``--log-group``."""
     config = config_from_args(args)
@@ -195,7 +236,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfill, "deploy": cmd_deploy,
-            "forward": cmd_forward}
+            "forward": cmd_forward, "replay-dlq": cmd_replay_dlq}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
