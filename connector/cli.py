@@ -239,11 +239,24 @@ COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfi
             "forward": cmd_forward, "replay-dlq": cmd_replay_dlq}
 
 
+def _load_secrets(args: argparse.Namespace) -> None:
+    """With AWS_SIEM_CONNECTOR_SECRETS_ARN set, the secret's variables join this process's environment."""
+    from connector.secrets import SECRETS_ARN_VARIABLE, with_secrets
+
+    if not os.environ.get(SECRETS_ARN_VARIABLE):
+        return
+    from connector.sources.s3 import aws_client, aws_session
+
+    aws = load_config(getattr(args, "config", None), os.environ).section("aws")
+    os.environ.update(with_secrets(os.environ, lambda: aws_client(aws_session(aws), "secretsmanager", aws)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; errors become one clear line and a non-zero exit."""
     args = build_parser().parse_args(argv)
     setup_logging(getattr(args, "verbose", False))
     try:
+        _load_secrets(args)
         return COMMANDS[args.command](args)
     except ConnectorError as exc:
         print(f"aws-siem-connector {args.command}: error: {exc}", file=sys.stderr)
