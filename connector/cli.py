@@ -93,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where what stays dead is written (default: DLQ_FILE's name + .remaining-TIME.ndjson)")
     replay.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
+    content = sub.add_parser("content", help="detection content for the SIEM: Sigma rules as its queries")
+    content.add_argument("kind", choices=("sigma",))
+    content.add_argument("rules", nargs="*", metavar="RULE",
+                         help="Sigma rule files or folders (default: the bundled CloudTrail rules)")
+    content.add_argument("--backend", choices=("lucene", "esql", "eql", "splunk"), default="lucene",
+                         help="query language (default: lucene, for Kibana and OpenSearch Dashboards)")
+    content.add_argument("--format", choices=("text", "ndjson"), default="text", dest="output_format")
+    content.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
     demo = sub.add_parser("demo", help="generate a day of a small AWS estate, normalize it, summarize")
     demo.add_argument("--seed", type=int, default=7, help="generator seed (default: 7)")
     _sink_options(demo, default="file")
@@ -225,6 +234,22 @@ def cmd_replay_dlq(args: argparse.Namespace) -> int:
     return 0 if summary.remaining == 0 else 1
 
 
+def cmd_content(args: argparse.Namespace) -> int:
+    """Print each Sigma rule converted for the chosen backend."""
+    import orjson
+
+    from connector.detections import convert
+
+    for detection in convert(args.backend, args.rules):
+        if args.output_format == "ndjson":
+            entry = {"id": detection.rule_id, "title": detection.title, "level": detection.level,
+                     "backend": args.backend, "query": detection.query}
+            sys.stdout.write(orjson.dumps(entry).decode() + "\n")
+        else:
+            sys.stdout.write(f"# {detection.title} ({detection.level}, {detection.rule_id})\n{detection.query}\n\n")
+    return 0
+
+
 def cmd_forward(args: argparse.Namespace) -> int:
     """The ingestion service: SQS queues, or CloudWatch Logs groups with ``--log-group``."""
     config = config_from_args(args)
@@ -236,7 +261,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfill, "deploy": cmd_deploy,
-            "forward": cmd_forward, "replay-dlq": cmd_replay_dlq}
+            "forward": cmd_forward, "replay-dlq": cmd_replay_dlq, "content": cmd_content}
 
 
 def _load_secrets(args: argparse.Namespace) -> None:
