@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="Sigma rule files or folders (default: the bundled CloudTrail rules)")
     content.add_argument("--backend", choices=("lucene", "esql", "eql", "splunk"), default="lucene",
                          help="query language (default: lucene, for Kibana and OpenSearch Dashboards)")
-    content.add_argument("--format", choices=("text", "ndjson"), default="text", dest="output_format")
+    content.add_argument("--format", choices=("text", "ndjson", "savedsearches"), default="text",
+                         dest="output_format",
+                         help="savedsearches: Splunk alerts (savedsearches.conf), with --backend splunk")
     content.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     demo = sub.add_parser("demo", help="generate a day of a small AWS estate, normalize it, summarize")
@@ -238,9 +240,15 @@ def cmd_content(args: argparse.Namespace) -> int:
     """Print each Sigma rule converted for the chosen backend."""
     import orjson
 
-    from connector.detections import convert
+    from connector.detections import convert, splunk_saved_searches
 
-    for detection in convert(args.backend, args.rules):
+    if args.output_format == "savedsearches" and args.backend != "splunk":
+        raise ConfigError("--format savedsearches needs --backend splunk")
+    detections = convert(args.backend, args.rules)
+    if args.output_format == "savedsearches":
+        sys.stdout.write(splunk_saved_searches(detections))
+        return 0
+    for detection in detections:
         if args.output_format == "ndjson":
             entry = {"id": detection.rule_id, "title": detection.title, "level": detection.level,
                      "backend": args.backend, "query": detection.query}
