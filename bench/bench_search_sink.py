@@ -1,9 +1,10 @@
-"""Sink throughput to a real Elasticsearch on this machine: docs/s and the connector's CPU per doc.
+"""Sink throughput to a real Elasticsearch (or OpenSearch) on this machine: docs/s and the
+connector's CPU per doc.
 
-    .venv/bin/python bench/bench_search_sink.py [--docs 200000] [--passes 3] [--concurrency 4]
+    .venv/bin/python bench/bench_search_sink.py [--server opensearch] [--docs 200000] [--passes 3]
 
-Starts the integration-test Elasticsearch (see tests/servers/search_cluster.py), installs the
-templates, sends realistic flow documents through ``ElasticsearchSink`` and checks the counts.
+Starts the integration-test server (see tests/servers/search_cluster.py), installs the
+templates, sends realistic flow documents through the sink and checks the counts.
 Document generation is not timed; encoding, gzip, HTTP and response handling are.
 
 A freshly started JVM indexes at about half its steady speed while it compiles the indexing path:
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from connector.gzip_codec import engine
 from connector.sinks.base import Batch
 from connector.sinks.elasticsearch import ElasticsearchSink
+from connector.sinks.opensearch import OpenSearchSink
 from connector.sinks.search_bulk import SearchSinkConfig
 from connector.sinks.search_templates import deploy
 from tests.search.ecs_docs import flow_doc
@@ -114,7 +116,7 @@ class _Pass:
 
 def _timed_pass(config: SearchSinkConfig, batches: list[Batch], server_pid: int) -> _Pass:
     """Send every batch through a fresh sink; fails loudly on any dead letter."""
-    sink = ElasticsearchSink(config)
+    sink = ElasticsearchSink(config) if config.kind == "elasticsearch" else OpenSearchSink(config)
     delivered = 0
     server0 = _server_cpu(server_pid)
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -150,6 +152,7 @@ def _warm_up(config: SearchSinkConfig, batches: list[Batch], pid: int, args: arg
 def main() -> int:
     """Run the benchmark and print one summary line per figure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", choices=("elasticsearch", "opensearch"), default="elasticsearch")
     parser.add_argument("--docs", type=int, default=200_000, help="documents in each timed warm pass")
     parser.add_argument("--passes", type=int, default=3, help="timed warm passes, each into a fresh data stream")
     parser.add_argument("--warmup-docs", type=int, default=300_000, help="documents in each warm-up pass")
@@ -172,7 +175,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="aws-siem-bench-", dir=args.node_dir_base))
     try:
-        with SearchCluster.start("elasticsearch", workdir, heap=args.heap) as cluster:
+        with SearchCluster.start(args.server, workdir, heap=args.heap) as cluster:
             config = SearchSinkConfig.from_settings(
                 {
                     "url": cluster.url,
@@ -182,7 +185,7 @@ def main() -> int:
                     "compression_level": args.compression_level,
                 },
                 {},
-                "elasticsearch",
+                args.server,
             )
             deploy(config)
             # Made after the server started: starting it forks this process (as root, to run the
@@ -191,7 +194,7 @@ def main() -> int:
             batches = _batches(0, args.docs, args.batch)
             avg_bytes = sum(len(e) for e in batches[0].encoded[:1000]) / min(1000, len(batches[0]))
             print(
-                f"server            elasticsearch {cluster.version} (integ-test zip, heap {args.heap},"
+                f"server            {args.server} {cluster.version} (integ-test zip, heap {args.heap},"
                 f" data under {args.node_dir_base}); gzip level {args.compression_level}"
                 f" ({engine(args.compression_level) if args.compression_level else 'off'})"
             )
