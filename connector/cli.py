@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = sub.add_parser("replay-dlq", help="send the documents of a dead-letter file again, once the cause "
                                                "of the refusals is fixed")
-    replay.add_argument("path", metavar="DLQ_FILE", help="a dead-letter file (NDJSON) written by --dlq")
+    replay.add_argument("path", metavar="DLQ_FILE",
+                        help="a dead-letter file (NDJSON) written by --dlq, or an s3://BUCKET/PREFIX of them")
     _sink_options(replay, default=None)
     replay.add_argument("--config", metavar="FILE", help="YAML configuration file")
     replay.add_argument("--dlq", metavar="PATH",
@@ -212,12 +213,18 @@ def cmd_replay_dlq(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     kind = _chosen_sink(args, config)
-    if not os.path.isfile(args.path):
+    from_s3 = args.path.startswith("s3://")
+    if not from_s3 and not os.path.isfile(args.path):
         raise ConfigError(f"no dead-letter file at {args.path}")
     target = args.dlq or remaining_path_for(args.path)
-    if os.path.exists(target) and os.path.samefile(target, args.path):
+    local_target = not target.startswith("s3://")
+    if target == args.path or (
+        local_target and not from_s3 and os.path.exists(target) and os.path.samefile(target, args.path)
+    ):
         raise ConfigError(f"--dlq {target} is the file being replayed; write what stays dead to another file")
-    existed = os.path.exists(target)
+    if not local_target and from_s3 and target.rstrip("/").startswith(args.path.rstrip("/") + "/"):
+        raise ConfigError(f"--dlq {target} is under the prefix being replayed; write what stays dead elsewhere")
+    existed = not local_target or os.path.exists(target)
     sink = _open_sink(kind, args, config)
     store = DeadLetterStore(target)
     try:

@@ -1,15 +1,22 @@
 """Dead-letter store: records a sink refused or a parser could not read, each with its reason
-and location, one JSON object per line, so they can be inspected and replayed."""
+and location, one JSON object per line, so they can be inspected and replayed.
+
+The store is a local file (appended), standard error (no path), or an S3 prefix
+(``s3://bucket/prefix``): there each ``write`` becomes one object, written before ``write``
+returns, so a Lambda function or a container keeps its dead letters past its own life."""
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
+import uuid
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
+from connector.errors import ConfigError, SinkError
 from connector.normalize.timestamps import utc_now_iso
 from connector.sinks.base import DeadLetter
 
@@ -37,15 +44,51 @@ def dead_letter_json(letter: DeadLetter) -> bytes:
     return orjson.dumps(entry, default=repr, option=orjson.OPT_NON_STR_KEYS) + b"\n"
 
 
-class DeadLetterStore:
-    """Appends dead letters to a file (or to stderr when no path is configured), thread-safe."""
+def split_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` as (bucket, prefix without slashes at its ends)."""
+    bucket, _, prefix = url[len("s3://") :].partition("/")
+    if not bucket:
+        raise ConfigError(f"dead-letter path {url!r} names no bucket; use s3://BUCKET/PREFIX")
+    return bucket, prefix.strip("/")
 
-    def __init__(self, path: str | None) -> None:
+
+class _S3Objects:
+    """One object per ``put``: ``<prefix>/YYYY/MM/DD/HHMMSSZ-<random>.ndjson``."""
+
+    def __init__(self, url: str, client: Any = None) -> None:
+        self.url = url
+        self.bucket, self.prefix = split_s3_url(url)
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3")
+        self._client = client
+
+    def put(self, data: bytes) -> None:
+        stamp = time.strftime("%Y/%m/%d/%H%M%SZ", time.gmtime())
+        key = f"{self.prefix}/{stamp}-{uuid.uuid4().hex}.ndjson".lstrip("/")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="application/x-ndjson")
+        except (ClientError, BotoCoreError) as exc:
+            # Nothing is acknowledged when this is raised, so the records come back.
+            raise SinkError(f"dead-letter store {self.url}: cannot write s3://{self.bucket}/{key}: {exc}") from None
+
+
+class DeadLetterStore:
+    """Stores dead letters in a file, an S3 prefix, or on stderr when no path is configured;
+    thread-safe."""
+
+    def __init__(self, path: str | None, s3_client: Any = None) -> None:
         self.path = path
         self.count = 0
         self._lock = threading.Lock()
         self._out: IO[bytes] | None = None
-        if path:
+        self._s3: _S3Objects | None = None
+        if path and path.startswith("s3://"):
+            self._s3 = _S3Objects(path, s3_client)
+        elif path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._out = open(path, "ab")  # noqa: SIM115 - closed in close()
 
@@ -55,7 +98,9 @@ class DeadLetterStore:
             return
         data = b"".join(dead_letter_json(letter) for letter in letters)
         with self._lock:
-            if self._out is None:
+            if self._s3 is not None:
+                self._s3.put(data)
+            elif self._out is None:
                 text = data.decode("utf-8", "replace")
                 sys.stderr.write("".join("dead letter: " + line for line in text.splitlines(keepends=True)))
                 sys.stderr.flush()

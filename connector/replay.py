@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import orjson
 
-from connector.dlq import DeadLetterStore
+from connector.dlq import DeadLetterStore, split_s3_url
 from connector.errors import ConfigError
 from connector.sinks.base import Batch, DeadLetter, Sink
 
@@ -60,27 +60,57 @@ class _Entry:
 
 
 def remaining_path_for(source: str, now: float | None = None) -> str:
-    """Where the entries that stay dead go by default: beside the input, named by the time."""
+    """Where the entries that stay dead go by default: beside the input, named by the time (in
+    the current directory for an S3 input, which is never written to)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    if source.startswith("s3://"):
+        return f"dead-letters.remaining-{stamp}.ndjson"
     path = Path(source)
     stem = path.name[: -len(".ndjson")] if path.name.endswith(".ndjson") else path.name
     return str(path.with_name(f"{stem}.remaining-{stamp}.ndjson"))
 
 
-def read_entries(path: str) -> Iterator[_Entry]:
-    """Each line of a dead-letter file, classified; a bad line becomes a letter, never an error."""
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise ConfigError(f"cannot read the dead-letter file {path}: {exc.strerror or exc}") from None
-    with handle:
-        for line_no, raw in enumerate(handle, 1):
+def read_entries(path: str, s3_client: Any = None) -> Iterator[_Entry]:
+    """Each line of a dead-letter file (or of every object under an S3 prefix), classified; a bad
+    line becomes a letter, never an error."""
+    for name, lines in (_s3_objects(path, s3_client) if path.startswith("s3://") else [(path, _file_lines(path))]):
+        for line_no, raw in enumerate(lines, 1):
             line = raw.strip()
             if not line:
                 continue
             if line.startswith(STDERR_PREFIX):
                 line = line[len(STDERR_PREFIX) :]
-            yield _classify(line, path, line_no)
+            yield _classify(line, name, line_no)
+
+
+def _file_lines(path: str) -> Iterator[bytes]:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ConfigError(f"cannot read the dead-letter file {path}: {exc.strerror or exc}") from None
+    with handle:
+        yield from handle
+
+
+def _s3_objects(url: str, client: Any) -> Iterator[tuple[str, list[bytes]]]:
+    """Every object under the prefix, in key order (the store's keys sort by time)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, prefix = split_s3_url(url)
+    if client is None:
+        import boto3
+
+        client = boto3.client("s3")
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        keys = sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+        if not keys:
+            raise ConfigError(f"no dead-letter objects under {url}")
+        for key in keys:
+            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            yield f"s3://{bucket}/{key}", body.splitlines()
+    except (ClientError, BotoCoreError) as exc:
+        raise ConfigError(f"cannot read the dead letters under {url}: {exc}") from None
 
 
 def _classify(line: bytes, path: str, line_no: int) -> _Entry:
@@ -111,11 +141,13 @@ def _is_document(record: Any) -> bool:
             and isinstance(event.get("id"), str) and bool(event["id"]))
 
 
-def replay(path: str, sink: Sink, remaining: DeadLetterStore, batch_docs: int = 5000) -> ReplaySummary:
-    """Send the documents of ``path`` to ``sink`` in batches; what stays dead goes to ``remaining``."""
+def replay(path: str, sink: Sink, remaining: DeadLetterStore, batch_docs: int = 5000,
+           s3_client: Any = None) -> ReplaySummary:
+    """Send the documents of ``path`` (a file or an S3 prefix) to ``sink`` in batches; what stays
+    dead goes to ``remaining``."""
     summary = ReplaySummary()
     batch = Batch()
-    for entry in read_entries(path):
+    for entry in read_entries(path, s3_client):
         summary.read += 1
         letter = entry.letter
         if entry.kind != "document":

@@ -79,6 +79,9 @@ def test_eventbridge_stack_with_a_secret(moto: MotoServer) -> None:
     assert env["AWS_SIEM_CONNECTOR_ELASTICSEARCH__URL"] == "https://es.example:9200"
     assert env["AWS_SIEM_CONNECTOR_ELASTICSEARCH__NAMESPACE"] == "prod"
     assert env["AWS_SIEM_CONNECTOR_SECRETS_ARN"] == SECRET
+    assert env["AWS_SIEM_CONNECTOR_DLQ__PATH"] == outputs["DeadLetterPath"]
+    dead_letter_bucket = outputs["DeadLetterPath"].removeprefix("s3://").split("/", 1)[0]
+    moto.client("s3").head_bucket(Bucket=dead_letter_bucket)
     assert "AWS_SIEM_CONNECTOR_SPLUNK_HEC__DEFAULT_INDEX" not in env
     (mapping,) = lam.list_event_source_mappings(FunctionName=outputs["FunctionName"])["EventSourceMappings"]
     assert mapping["EventSourceArn"] == outputs["QueueArn"]
@@ -86,7 +89,9 @@ def test_eventbridge_stack_with_a_secret(moto: MotoServer) -> None:
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
     statements = _role_statements(moto, outputs["FunctionName"])
-    assert sorted(statements) == ["OwnLogs", "Queue", "ReadLogObjects", "SinkCredentials"]
+    assert sorted(statements) == ["OwnLogs", "Queue", "ReadLogObjects", "SinkCredentials", "WriteDeadLetters"]
+    assert statements["WriteDeadLetters"]["Action"] == "s3:PutObject"
+    assert statements["WriteDeadLetters"]["Resource"] == f"arn:aws:s3:::{dead_letter_bucket}/dead-letters/*"
     assert statements["ReadLogObjects"]["Resource"] == "arn:aws:s3:::acme-logs/AWSLogs/*"
     assert statements["ReadLogObjects"]["Action"] == "s3:GetObject"
     assert statements["Queue"]["Resource"] == outputs["QueueArn"]
@@ -118,7 +123,7 @@ def test_s3_notification_stack_without_a_secret(moto: MotoServer, kms: str, monk
     finally:
         runtime.close()
     statements = _role_statements(moto, outputs["FunctionName"])
-    expected = ["OwnLogs", "Queue", "ReadLogObjects"] + (["DecryptLogObjects"] if kms else [])
+    expected = ["OwnLogs", "Queue", "ReadLogObjects", "WriteDeadLetters"] + (["DecryptLogObjects"] if kms else [])
     assert sorted(statements) == sorted(expected)
     assert statements["ReadLogObjects"]["Resource"] == "arn:aws:s3:::acme-logs/org/AWSLogs/*"
 
@@ -139,6 +144,18 @@ def _template() -> dict[str, Any]:
 
     Loader.add_multi_constructor("!", function)
     return dict(yaml.load(TEMPLATE.read_text(), Loader=Loader))
+
+
+def test_dead_letter_bucket_is_private_encrypted_kept_and_expiring() -> None:
+    # moto applies none of these bucket properties, so they are checked in the template itself.
+    bucket = _template()["Resources"]["DeadLetterBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    properties = bucket["Properties"]
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == {"Ref": "DeadLetterRetentionDays"} and rule["Status"] == "Enabled"
 
 
 def test_only_the_log_bucket_and_the_rule_may_send_to_the_queue() -> None:
