@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from connector.errors import ConfigError
 from connector.normalize.specs import mappings_dir
 
@@ -88,6 +90,8 @@ def convert(backend: str, rule_paths: Sequence[str | Path] = ()) -> list[Detecti
             detections.append(Detection(str(rule.id), str(rule.title), level, str(query), description))
     except SigmaError as exc:
         raise ConfigError(f"Sigma: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Sigma rule is not valid YAML: {exc}".replace("\n", " ")) from None
     return detections
 
 

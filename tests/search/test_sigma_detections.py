@@ -27,8 +27,45 @@ def _login(record: Record, outcome: str) -> bool:
         "ConsoleLogin") == outcome
 
 
+# The CIS AWS Foundations monitoring controls (section 4): the API calls each one watches.
+CIS_CHANGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "AWS IAM Policy Changed": ("iam.amazonaws.com", (
+        "DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy",
+        "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion",
+        "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy",
+        "DetachGroupPolicy")),
+    "AWS KMS Key Disabled or Scheduled for Deletion": ("kms.amazonaws.com", ("DisableKey", "ScheduleKeyDeletion")),
+    "AWS S3 Bucket Policy Changed": ("s3.amazonaws.com", (
+        "PutBucketAcl", "PutBucketPolicy", "PutBucketCors", "PutBucketLifecycle", "PutBucketReplication",
+        "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle", "DeleteBucketReplication")),
+    "AWS Config Recording Changed": ("config.amazonaws.com", (
+        "StopConfigurationRecorder", "DeleteDeliveryChannel", "PutDeliveryChannel", "PutConfigurationRecorder")),
+    "AWS Security Group Changed": ("ec2.amazonaws.com", (
+        "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress", "CreateSecurityGroup", "DeleteSecurityGroup")),
+    "AWS Network ACL Changed": ("ec2.amazonaws.com", (
+        "CreateNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAcl", "DeleteNetworkAclEntry",
+        "ReplaceNetworkAclEntry", "ReplaceNetworkAclAssociation")),
+    "AWS Network Gateway Changed": ("ec2.amazonaws.com", (
+        "CreateCustomerGateway", "DeleteCustomerGateway", "AttachInternetGateway", "CreateInternetGateway",
+        "DeleteInternetGateway", "DetachInternetGateway")),
+    "AWS Route Table Changed": ("ec2.amazonaws.com", (
+        "CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation", "DeleteRouteTable",
+        "DeleteRoute", "DisassociateRouteTable")),
+    "AWS VPC Changed": ("ec2.amazonaws.com", (
+        "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection", "CreateVpcPeeringConnection",
+        "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection", "AttachClassicLinkVpc", "DetachClassicLinkVpc",
+        "DisableVpcClassicLink", "EnableVpcClassicLink")),
+}
+
+
+def _cis_change(source: str, names: tuple[str, ...]) -> Callable[[Record], bool]:
+    return lambda r: r["eventSource"] == source and r["eventName"] in names
+
+
 # Each bundled rule's meaning, written again over the raw CloudTrail records.
 TRUTH: dict[str, Callable[[Record], bool]] = {
+    **{title: _cis_change(source, names) for title, (source, names) in CIS_CHANGES.items()},
     "AWS CloudTrail Logging Stopped or Trail Deleted": lambda r: (
         r["eventSource"] == "cloudtrail.amazonaws.com" and r["eventName"] in ("StopLogging", "DeleteTrail")),
     "AWS Root Account Console Login": lambda r: (
@@ -49,16 +86,22 @@ def _raw_records(files: list[Path]) -> list[Record]:
     return records
 
 
-def _console_logins_without_mfa(records: list[Record], tmp_path: Path) -> Path:
-    """The demo day has no successful sign-in without MFA: a trail file with two sign-ins of its
-    own, made from one of the day's successful ones, the first without MFA."""
+def _extra_trail(records: list[Record], tmp_path: Path) -> Path:
+    """A trail file with what the demo day lacks, made from its own records: two successful
+    sign-ins, the first without MFA, and the last API call of each CIS control's list."""
     login = next(r for r in records if _login(r, "Success") and r["userIdentity"].get("type") == "IAMUser")
     extra = []
-    for n, mfa in enumerate(("No", "Yes")):
+    for mfa in ("No", "Yes"):
         record = copy.deepcopy(login)
-        record["eventID"] = f"00000000-0000-4000-8000-00000000000{n}"
         record["additionalEventData"]["MFAUsed"] = mfa
         extra.append(record)
+    call = next(r for r in records if "errorCode" not in r and r["eventName"] != "ConsoleLogin")
+    for source, names in CIS_CHANGES.values():
+        record = copy.deepcopy(call)
+        record["eventSource"], record["eventName"] = source, names[-1]
+        extra.append(record)
+    for n, record in enumerate(extra):
+        record["eventID"] = f"00000000-0000-4000-8000-{n:012d}"
     path = tmp_path / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "27"
     path.mkdir(parents=True)
     path /= "111122223333_CloudTrail_us-east-1_20261127T2355Z_extra.json.gz"
@@ -75,7 +118,7 @@ def test_bundled_rules_find_exactly_the_matching_records(
     config = tmp_path / "connector.yaml"
     config.write_text(f"{cluster.kind}:\n  namespace: {NAMESPACE}\n")
     files = [root.joinpath(*key.split("/")) for key in manifest.cloudtrail_files]
-    files.append(_console_logins_without_mfa(_raw_records(files), tmp_path))
+    files.append(_extra_trail(_raw_records(files), tmp_path))
     sources = [arg for path in files for arg in ("--source", str(path))]
     flag = "--es-url" if cluster.kind == "elasticsearch" else "--opensearch-url"
     assert main(["backfill", *sources, "--sink", cluster.kind, flag, cluster.url, "--config", str(config)]) == 0
