@@ -21,6 +21,8 @@ from connector.normalize.timestamps import utc_now_iso
 from connector.sinks.base import DeadLetter
 
 MAX_RECORD_CHARS = 64 * 1024
+# Before each entry written to stderr, so that log lines and dead letters can be told apart.
+STDERR_PREFIX = "dead letter: "
 
 
 def _bounded(record: Any) -> Any:
@@ -102,7 +104,7 @@ class DeadLetterStore:
                 self._s3.put(data)
             elif self._out is None:
                 text = data.decode("utf-8", "replace")
-                sys.stderr.write("".join("dead letter: " + line for line in text.splitlines(keepends=True)))
+                sys.stderr.write("".join(STDERR_PREFIX + line for line in text.splitlines(keepends=True)))
                 sys.stderr.flush()
             else:
                 self._out.write(data)

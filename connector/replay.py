@@ -18,13 +18,13 @@ from typing import Any, Literal
 
 import orjson
 
+from connector.dlq import STDERR_PREFIX as STDERR_TEXT_PREFIX
 from connector.dlq import DeadLetterStore, split_s3_url
 from connector.errors import ConfigError
 from connector.sinks.base import Batch, DeadLetter, Sink
 
 DATASETS = ("aws.vpcflow", "aws.cloudtrail", "aws.config")
-# What DeadLetterStore writes to stderr before each entry when no file is configured.
-STDERR_PREFIX = b"dead letter: "
+STDERR_PREFIX = STDERR_TEXT_PREFIX.encode()
 
 
 @dataclass
