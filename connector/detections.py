@@ -81,6 +81,14 @@ def convert(backend: str, rule_paths: Sequence[str | Path] = ()) -> list[Detecti
     try:
         pipeline = ProcessingPipeline.from_yaml(pipeline_path().read_text(encoding="utf-8"))
         rules = SigmaCollection.load_ruleset([str(p) for p in paths])
+        # Correlation rules have no log source of their own: they refer to other rules.
+        sources = [(rule.title, getattr(rule, "logsource", None)) for rule in rules.rules]
+        foreign = [f"{title} ({_logsource(source)})" for title, source in sources
+                   if source is not None and (source.product, source.service) != ("aws", "cloudtrail")]
+        if foreign:
+            # Their fields would pass through unmapped and match nothing in this connector's data.
+            raise ConfigError("only rules for logsource product: aws, service: cloudtrail can be converted; not: "
+                              + "; ".join(foreign))
         converter = _backend(backend, pipeline)
         detections = []
         for rule in rules.rules:
@@ -93,6 +101,12 @@ def convert(backend: str, rule_paths: Sequence[str | Path] = ()) -> list[Detecti
     except yaml.YAMLError as exc:
         raise ConfigError(f"Sigma rule is not valid YAML: {exc}".replace("\n", " ")) from None
     return detections
+
+
+def _logsource(source: Any) -> str:
+    parts = [f"{name}: {value}" for name, value in (("product", source.product), ("service", source.service),
+                                                     ("category", source.category)) if value]
+    return ", ".join(parts) or "no logsource"
 
 
 def splunk_saved_searches(detections: Sequence[Detection]) -> str:
