@@ -30,7 +30,7 @@ from connector.formats.base import Skipped
 from connector.logs import setup_logging
 from connector.pipeline import Pipeline, RunSummary
 from connector.run_parts import RunParts
-from connector.secrets import with_secrets
+from connector.secrets import with_configured_secrets
 from connector.sinks.base import DeadLetter
 from connector.sinks.factory import SINK_KINDS, build_sink
 from connector.sources.base import WorkUnit
@@ -58,8 +58,7 @@ _RUNTIME: _Runtime | None = None
 def _build_runtime(env: Mapping[str, str]) -> _Runtime:
     from connector.sources.s3 import S3OversizedFetcher, aws_client, aws_session
 
-    aws = load_config(None, env).section("aws")
-    env = with_secrets(env, lambda: aws_client(aws_session(aws), "secretsmanager", aws))
+    env = with_configured_secrets(env)
     config = load_config(None, env)
     kind = config.section("sink").get("type")
     if kind not in SINK_KINDS:

@@ -281,14 +281,10 @@ COMMANDS = {"normalize": cmd_normalize, "demo": cmd_demo, "backfill": cmd_backfi
 
 def _load_secrets(args: argparse.Namespace) -> None:
     """With AWS_SIEM_CONNECTOR_SECRETS_ARN set, the secret's variables join this process's environment."""
-    from connector.secrets import SECRETS_ARN_VARIABLE, with_secrets
+    from connector.secrets import SECRETS_ARN_VARIABLE, with_configured_secrets
 
-    if not os.environ.get(SECRETS_ARN_VARIABLE):
-        return
-    from connector.sources.s3 import aws_client, aws_session
-
-    aws = load_config(getattr(args, "config", None), os.environ).section("aws")
-    os.environ.update(with_secrets(os.environ, lambda: aws_client(aws_session(aws), "secretsmanager", aws)))
+    if os.environ.get(SECRETS_ARN_VARIABLE):
+        os.environ.update(with_configured_secrets(os.environ, getattr(args, "config", None)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

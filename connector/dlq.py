@@ -54,17 +54,22 @@ def split_s3_url(url: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
+def s3_client_or_default(client: Any = None) -> Any:
+    """``client``, or an S3 client from the default credential chain (``AWS_ENDPOINT_URL`` too)."""
+    if client is None:
+        import boto3
+
+        client = boto3.client("s3")
+    return client
+
+
 class _S3Objects:
     """One object per ``put``: ``<prefix>/YYYY/MM/DD/HHMMSSZ-<random>.ndjson``."""
 
     def __init__(self, url: str, client: Any = None) -> None:
         self.url = url
         self.bucket, self.prefix = split_s3_url(url)
-        if client is None:
-            import boto3
-
-            client = boto3.client("s3")
-        self._client = client
+        self._client = s3_client_or_default(client)
 
     def put(self, data: bytes) -> None:
         stamp = time.strftime("%Y/%m/%d/%H%M%SZ", time.gmtime())

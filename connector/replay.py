@@ -19,11 +19,10 @@ from typing import Any, Literal
 import orjson
 
 from connector.dlq import STDERR_PREFIX as STDERR_TEXT_PREFIX
-from connector.dlq import DeadLetterStore, split_s3_url
+from connector.dlq import DeadLetterStore, s3_client_or_default, split_s3_url
 from connector.errors import ConfigError
-from connector.sinks.base import Batch, DeadLetter, Sink
+from connector.sinks.base import DATASETS, Batch, DeadLetter, Sink
 
-DATASETS = ("aws.vpcflow", "aws.cloudtrail", "aws.config")
 STDERR_PREFIX = STDERR_TEXT_PREFIX.encode()
 
 
@@ -97,10 +96,7 @@ def _s3_objects(url: str, client: Any) -> Iterator[tuple[str, list[bytes]]]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, prefix = split_s3_url(url)
-    if client is None:
-        import boto3
-
-        client = boto3.client("s3")
+    client = s3_client_or_default(client)
     try:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         keys = sorted(o["Key"] for page in pages for o in page.get("Contents", []))

@@ -18,6 +18,18 @@ from connector.errors import ConfigError
 SECRETS_ARN_VARIABLE = "AWS_SIEM_CONNECTOR_SECRETS_ARN"
 
 
+def with_configured_secrets(env: Mapping[str, str], config_path: str | None = None) -> dict[str, str]:
+    """``env`` overlaid with the secret it names, read with the configuration's ``aws`` settings
+    (region, endpoint, role); the configuration is read only when a secret is named."""
+    if not env.get(SECRETS_ARN_VARIABLE, "").strip():
+        return dict(env)
+    from connector.config import load_config
+    from connector.sources.s3 import aws_client, aws_session
+
+    aws = load_config(config_path, env).section("aws")
+    return with_secrets(env, lambda: aws_client(aws_session(aws), "secretsmanager", aws))
+
+
 def with_secrets(env: Mapping[str, str], client_for: Callable[[], Any]) -> dict[str, str]:
     """``env`` overlaid with the secret's variables; ``env`` itself when no secret is named.
 

@@ -8,6 +8,9 @@ from typing import Any, Protocol, overload
 
 import orjson
 
+# The event.dataset of every document the connector writes.
+DATASETS = ("aws.vpcflow", "aws.cloudtrail", "aws.config")
+
 
 class DecodedDocs(Sequence[dict[str, Any]]):
     """Read-only view that parses documents on access, for the few consumers that need fields."""

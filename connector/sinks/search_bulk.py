@@ -35,10 +35,11 @@ from tenacity import (
 
 from connector.errors import ConfigError, FatalSinkError, SinkError
 from connector.gzip_codec import gzip_compressor
+from connector.sinks.base import DATASETS as EVENT_DATASETS
 from connector.sinks.base import Batch, DeadLetter, Delivery
 
 KINDS = ("elasticsearch", "opensearch")
-DATASETS = ("vpcflow", "cloudtrail", "config")
+DATASETS = tuple(d.removeprefix("aws.") for d in EVENT_DATASETS)  # the data stream names' middle part
 # Elasticsearch's rules for a data stream namespace (lowercase, no '-', none of \/*?"<>|,# :).
 _NAMESPACE_RE = re.compile(r'^[a-z0-9_][^A-Z\-\\/*?"<>|,# :]{0,99}$')
 _INDEX_PREFIX_RE = re.compile(r'^[a-z0-9][^A-Z\\/*?"<>|,# :]{0,99}$')

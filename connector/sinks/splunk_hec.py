@@ -37,13 +37,11 @@ from tenacity import (
 
 from connector.errors import ConfigError, FatalSinkError, SinkError
 from connector.gzip_codec import gzip_compressor
-from connector.sinks.base import Batch, DeadLetter, Delivery
+from connector.sinks.base import DATASETS, Batch, DeadLetter, Delivery
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["ecs", "splunk_ta_aws"]
-
-DATASETS = ("aws.vpcflow", "aws.cloudtrail", "aws.config")
 
 ECS_SOURCETYPES: Mapping[str, str] = {
     "aws.vpcflow": "aws:connector:vpcflow",

@@ -134,3 +134,17 @@ def dataset_batch(flows: int, trails: int, configs: int, origin: str = "test://d
     for n in range(configs):
         batch.add(config_doc(n), "aws.config", origin)
     return batch
+
+
+def mapping_violation_batch() -> Batch:
+    """Twenty flow documents from s3://bucket/key#<n>; #7 has a text port and #12 an invalid
+    address, which the templates' mapping refuses."""
+    batch = Batch()
+    for n in range(20):
+        doc = flow_doc(n)
+        if n == 7:
+            doc["source"]["port"] = "not-a-port"
+        if n == 12:
+            doc["source"]["ip"] = "999.1.1.1"
+        batch.add(doc, "aws.vpcflow", f"s3://bucket/key#{n}")
+    return batch

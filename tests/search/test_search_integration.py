@@ -12,7 +12,14 @@ from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
 from connector.sinks.search_bulk import SearchBulkSink, SearchSinkConfig
 from connector.sinks.search_templates import deploy
-from tests.search.ecs_docs import EUROPE_BOX, EUROPE_IPS, PUBLIC_SOURCES, cloudtrail_doc, dataset_batch, flow_doc
+from tests.search.ecs_docs import (
+    EUROPE_BOX,
+    EUROPE_IPS,
+    PUBLIC_SOURCES,
+    cloudtrail_doc,
+    dataset_batch,
+    mapping_violation_batch,
+)
 from tests.servers.search_cluster import SearchCluster, http_json
 
 pytestmark = pytest.mark.integration
@@ -164,14 +171,7 @@ def test_geo_location_is_geo_point_and_queryable(deployed: Any, namespace: str) 
 
 def test_mapping_violation_is_dead_lettered_and_neighbours_land(deployed: Any, namespace: str) -> None:
     cluster = deployed[0]
-    batch = Batch()
-    for n in range(20):
-        doc = flow_doc(n)
-        if n == 7:
-            doc["source"]["port"] = "not-a-port"
-        if n == 12:
-            doc["source"]["ip"] = "999.1.1.1"
-        batch.add(doc, "aws.vpcflow", f"s3://bucket/key#{n}")
+    batch = mapping_violation_batch()
     sink = _sink(_config(cluster, namespace=namespace))
     try:
         delivery = sink.send(batch)

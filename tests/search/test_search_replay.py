@@ -12,11 +12,11 @@ import pytest
 
 from connector.cli import main
 from connector.dlq import DeadLetterStore
-from connector.sinks.base import Batch, DeadLetter
+from connector.sinks.base import DeadLetter
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
 from connector.sinks.search_bulk import SearchSinkConfig
-from tests.search.ecs_docs import flow_doc
+from tests.search.ecs_docs import flow_doc, mapping_violation_batch
 from tests.servers.search_cluster import http_json
 
 pytestmark = pytest.mark.integration
@@ -37,14 +37,7 @@ def test_replay_lands_what_was_refused_and_keeps_what_still_is(deployed: Any, tm
     config = SearchSinkConfig.from_settings({"url": cluster.url, "namespace": namespace}, {}, cluster.kind)
     sink = ElasticsearchSink(config) if cluster.kind == "elasticsearch" else OpenSearchSink(config)
     # A real refusal: two of twenty documents break the mapping and go to the dead-letter file.
-    batch = Batch()
-    for n in range(20):
-        doc = flow_doc(n)
-        if n == 7:
-            doc["source"]["port"] = "not-a-port"
-        if n == 12:
-            doc["source"]["ip"] = "999.1.1.1"
-        batch.add(doc, "aws.vpcflow", f"s3://bucket/key#{n}")
+    batch = mapping_violation_batch()
     dlq = tmp_path / "dead-letters.ndjson"
     store = DeadLetterStore(str(dlq))
     try:
