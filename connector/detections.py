@@ -21,6 +21,8 @@ from connector.errors import ConfigError
 from connector.normalize.specs import mappings_dir
 
 BACKENDS = ("lucene", "esql", "eql", "splunk")
+# The log sources whose fields the processing pipeline maps, as (product, service).
+LOGSOURCES = frozenset({("aws", "cloudtrail")})
 
 
 # Splunk's alert.severity: 1 debug, 2 info, 3 warning, 4 error, 5 severe, 6 fatal.
@@ -37,6 +39,7 @@ class Detection:
     level: str
     query: str
     description: str = ""
+    path: str = ""
 
 
 def bundled_rules_dir() -> Path:
@@ -64,13 +67,35 @@ def _backend(name: str, pipeline: Any) -> Any:
     return backend_class(processing_pipeline=pipeline)
 
 
-def convert(backend: str, rule_paths: Sequence[str | Path] = ()) -> list[Detection]:
-    """Each rule (the bundled ones when ``rule_paths`` is empty) as a query for ``backend``."""
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A rule file, or one rule in it, that could not become a query, and why."""
+
+    path: str
+    reason: str
+
+    def line(self) -> str:
+        """``RULE_FILE: reason``, the line printed on stderr."""
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """Every rule that converted, and every one that did not: one bad rule never hides the rest."""
+
+    detections: list[Detection]
+    refused: list[Refusal]
+
+
+def convert(backend: str, rule_paths: Sequence[str | Path] = ()) -> Conversion:
+    """Each rule (the bundled ones when ``rule_paths`` is empty) as a query for ``backend``.
+
+    A missing path, an unknown backend or a missing pySigma is an error for the whole run; a rule
+    file that cannot be read or a rule that cannot be converted is a ``Refusal`` naming the file.
+    """
     if backend not in BACKENDS:
         raise ConfigError(f"unknown Sigma backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     try:
-        from sigma.collection import SigmaCollection
-        from sigma.exceptions import SigmaError
         from sigma.processing.pipeline import ProcessingPipeline
     except ImportError:
         raise ConfigError("Sigma conversion needs pySigma: pip install 'aws-siem-connector[sigma]'") from None
@@ -78,29 +103,70 @@ def convert(backend: str, rule_paths: Sequence[str | Path] = ()) -> list[Detecti
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise ConfigError(f"no Sigma rule at {', '.join(missing)}")
+    pipeline = ProcessingPipeline.from_yaml(pipeline_path().read_text(encoding="utf-8"))
+    converter = _backend(backend, pipeline)
+    rules, refused = _load_rules(paths)
+    detections = []
+    for rule in rules:
+        outcome = _convert_rule(converter, rule)
+        if isinstance(outcome, Refusal):
+            refused.append(outcome)
+        else:
+            detections.append(outcome)
+    return Conversion(detections, refused)
+
+
+def _rule_file(rule: Any) -> str:
+    source = getattr(rule, "source", None)
+    return str(getattr(source, "path", None) or "<rule>")
+
+
+def _load_rules(paths: Sequence[Path]) -> tuple[list[Any], list[Refusal]]:
+    """Every rule of every file that loads; a file that does not load is refused by name."""
+    from sigma.collection import SigmaCollection
+    from sigma.exceptions import SigmaError, SigmaRuleLocation
+
+    collections = []
+    refused: list[Refusal] = []
+    for path in SigmaCollection.resolve_paths(list(paths), "**/*.yml"):
+        try:
+            text = path.read_text(encoding="utf-8")
+            collections.append(SigmaCollection.from_yaml(text, source=SigmaRuleLocation(path),
+                                                         resolve_references=False))
+        except yaml.YAMLError as exc:
+            refused.append(Refusal(str(path), " ".join(f"not valid YAML: {exc}".split())))
+        except UnicodeDecodeError:
+            refused.append(Refusal(str(path), "not UTF-8 text"))
+        except SigmaError as exc:
+            refused.append(Refusal(str(path), " ".join(f"not a valid Sigma rule: {exc}".split())))
     try:
-        pipeline = ProcessingPipeline.from_yaml(pipeline_path().read_text(encoding="utf-8"))
-        rules = SigmaCollection.load_ruleset([str(p) for p in paths])
-        # Correlation rules have no log source of their own: they refer to other rules.
-        sources = [(rule.title, getattr(rule, "logsource", None)) for rule in rules.rules]
-        foreign = [f"{title} ({_logsource(source)})" for title, source in sources
-                   if source is not None and (source.product, source.service) != ("aws", "cloudtrail")]
-        if foreign:
-            # Their fields would pass through unmapped and match nothing in this connector's data.
-            raise ConfigError("only rules for logsource product: aws, service: cloudtrail can be converted; not: "
-                              + "; ".join(foreign))
-        converter = _backend(backend, pipeline)
-        detections = []
-        for rule in rules.rules:
-            (query,) = converter.convert_rule(rule)
-            level = rule.level.name.lower() if rule.level else ""
-            description = " ".join(str(rule.description or "").split())
-            detections.append(Detection(str(rule.id), str(rule.title), level, str(query), description))
-    except SigmaError as exc:
-        raise ConfigError(f"Sigma: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Sigma rule is not valid YAML: {exc}".replace("\n", " ")) from None
-    return detections
+        merged = SigmaCollection.merge(collections)
+    except SigmaError:
+        # A correlation that names a rule not loaded: convert the rest; that one fails on its own.
+        merged = SigmaCollection.merge(collections, resolve_references=False)
+    return list(merged.rules), refused
+
+
+def _convert_rule(converter: Any, rule: Any) -> Detection | Refusal:
+    """One rule as one query, or the reason it cannot be one."""
+    from sigma.exceptions import SigmaError
+
+    path = _rule_file(rule)
+    # Correlation rules have no log source of their own: they refer to other rules.
+    source = getattr(rule, "logsource", None)
+    if source is not None and (source.product, source.service) not in LOGSOURCES:
+        # Its fields would pass through unmapped and match nothing in this connector's data.
+        wanted = " or ".join(f"product: {p}, service: {s}" for p, s in sorted(LOGSOURCES))
+        return Refusal(path, f"rule {rule.title!r} is for {_logsource(source)}; only rules for {wanted} convert")
+    try:
+        queries = converter.convert_rule(rule)
+    except (SigmaError, NotImplementedError, ValueError, TypeError, KeyError) as exc:
+        return Refusal(path, " ".join(f"rule {rule.title!r}: {type(exc).__name__}: {exc}".split()))
+    if len(queries) != 1:
+        return Refusal(path, f"rule {rule.title!r} converts to {len(queries)} queries, not one")
+    level = rule.level.name.lower() if rule.level else ""
+    description = " ".join(str(rule.description or "").split())
+    return Detection(str(rule.id), str(rule.title), level, str(queries[0]), description, path)
 
 
 def _logsource(source: Any) -> str:

@@ -9,8 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from connector.demo.generator import DemoManifest, generate_estate
+from connector.demo.estate import DemoManifest, generate_estate
 from tests.servers.search_cluster import SearchCluster
+
+_CONFORMANCE_REPORTS: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def conformance_reports() -> list[str]:
+    """Lines the conformance tests report; printed in pytest's summary, so every run shows them."""
+    return _CONFORMANCE_REPORTS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The parity with Elastic's fixtures, when the conformance tests ran."""
+    if _CONFORMANCE_REPORTS:
+        terminalreporter.section("conformance with Elastic's AWS integration fixtures")
+        for line in _CONFORMANCE_REPORTS:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from connector.demo.generator import DemoManifest, generate_estate
+from connector.demo.estate import DemoManifest, generate_estate
 
 ACCT = r"\d{12}"
 REGION = r"[a-z]{2}-[a-z]+-\d"

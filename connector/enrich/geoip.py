@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,18 +41,46 @@ class GeoIpSettings:
 FieldReader = Callable[[tuple[str | int, ...]], Any]
 
 
+# Set once the databases' age has been told; worker processes inherit it and stay quiet.
+AGE_TOLD_VARIABLE = "AWS_SIEM_CONNECTOR_GEOIP_AGE_TOLD"
+
+
 def _open(path: str, key: str) -> Any:
     try:
-        reader = open_database(path)
+        return open_database(path)
     except (OSError, ValueError, InvalidDatabaseError) as exc:
         raise ConfigError(f"geoip.{key}: cannot open MaxMind database {path!r}: {exc}") from exc
-    age_days = (time.time() - reader.metadata().build_epoch) / 86400
-    if age_days > MAX_DATABASE_AGE_DAYS:
-        log.warning(
-            "geoip.%s %s is %d days old (built %s); locations drift, point it at a current MaxMind file",
-            key, path, age_days, time.strftime("%Y-%m-%d", time.gmtime(reader.metadata().build_epoch)),
-        )
-    return reader
+
+
+def built_on(reader: Any) -> str:
+    """The database's build date, ``YYYY-MM-DD``."""
+    return time.strftime("%Y-%m-%d", time.gmtime(reader.metadata().build_epoch))
+
+
+def embedded_database_line() -> str:
+    """What a run on the embedded database is told, in one plain line."""
+    built = built_on(_open(str(embedded_city_db_path()), "city_db"))
+    return (f"GeoIP: the embedded GeoLite2 City database (built {built}) is demo data and known to be old; "
+            "point geoip.city_db at a current MaxMind file for production")
+
+
+def tell_database_age(settings: GeoIpSettings, environ: MutableMapping[str, str]) -> None:
+    """Once per run: one plain line when the embedded demo database is used, a warning for a
+    configured database older than 60 days. ``environ`` remembers it for the run's worker processes."""
+    if environ.get(AGE_TOLD_VARIABLE):
+        return
+    environ[AGE_TOLD_VARIABLE] = "1"
+    for key, path in (("city_db", settings.city_db), ("asn_db", settings.asn_db)):
+        if not path:
+            continue
+        if path == EMBEDDED_CITY_DB:
+            log.info("%s", embedded_database_line())
+            continue
+        reader = _open(path, key)
+        age_days = (time.time() - reader.metadata().build_epoch) / 86400
+        if age_days > MAX_DATABASE_AGE_DAYS:
+            log.warning("geoip.%s %s is %d days old (built %s); locations drift, point it at a current MaxMind file",
+                        key, path, age_days, built_on(reader))
 
 
 def _dig(record: Any, path: tuple[str | int, ...]) -> Any:
@@ -91,6 +120,7 @@ class GeoIpLookup:
     """Resolves public addresses to ECS geo and AS objects; callers cache per address."""
 
     def __init__(self, settings: GeoIpSettings) -> None:
+        tell_database_age(settings, os.environ)
         city = settings.city_db
         if city == EMBEDDED_CITY_DB:
             city = str(embedded_city_db_path())

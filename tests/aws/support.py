@@ -26,13 +26,8 @@ FLOW_HEADER = ("version account-id interface-id srcaddr dstaddr srcport dstport 
 
 
 def forward_argv() -> list[str]:
-    """``python -m connector forward`` once the command is registered, else the module's own entry."""
-    from connector.cli import build_parser
-
-    choices = next(a for a in build_parser()._actions if a.dest == "command").choices or {}
-    if "forward" in choices:
-        return [sys.executable, "-m", "connector", "forward"]
-    return [sys.executable, "-m", "connector.forward"]
+    """The console command ``aws-siem-connector forward``, run by this interpreter."""
+    return [sys.executable, "-m", "connector", "forward"]
 
 
 @dataclass

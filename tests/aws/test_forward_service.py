@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.demo.generator import DemoManifest
+from connector.demo.estate import DemoManifest
 from connector.normalize.vpcflow import record_id_prefix
 from tests.aws.support import (
     BUCKET,

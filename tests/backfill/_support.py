@@ -16,7 +16,7 @@ from tests.backfill.conftest import BUCKET
 from tests.backfill.estate import PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMAND = [sys.executable, "-m", "tests.backfill.cli_entry", "backfill"]
+COMMAND = [sys.executable, "-m", "connector", "backfill"]
 
 
 def backfill_argv(start: str, end: str, out: Path, checkpoint: Path, *extra: str) -> list[str]:

@@ -14,8 +14,8 @@ from urllib.parse import unquote_plus
 
 from rich.console import Console
 
-from connector import cli
 from connector.backfill import run_s3_backfill
+from connector.commands.options import config_from_args
 from connector.sources.sqs import ReadObjects, parse_message
 from tests.backfill import cli_entry
 from tests.backfill._support import (
@@ -78,7 +78,7 @@ def test_progress_display_and_summary_table_on_a_terminal(moto_env, estate: Esta
     args = cli_entry.parse(backfill_argv("2026-01-12", "2026-01-13", tmp_path / "out", tmp_path / "cp.sqlite"))
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=160, color_system=None)
-    assert run_s3_backfill(args, cli.config_from_args(args), console=console) == 0
+    assert run_s3_backfill(args, config_from_args(args), console=console) == 0
     text = screen.getvalue()
     objects = len(estate.keys(DAY, DAY + dt.timedelta(days=1)))
     assert f"{objects}/{objects} objects" in text and "records/s" in text and "errors 0" in text
@@ -148,7 +148,7 @@ def test_enqueue_puts_one_s3_notification_per_object_on_the_queue(moto, moto_env
     args = cli_entry.parse(["--bucket", BUCKET, "--prefix", "security", "--start", "2026-01-12", "--end",
                             "2026-01-12", "--enqueue", url, "--region", "us-east-1"])
     screen = io.StringIO()
-    assert run_s3_backfill(args, cli.config_from_args(args), console=Console(file=screen, width=200)) == 0
+    assert run_s3_backfill(args, config_from_args(args), console=Console(file=screen, width=200)) == 0
     keys = estate.keys(DAY, DAY, regions=("us-east-1",))
     assert f"enqueued {len(keys)} objects to {url}" in screen.getvalue()
     received: list[dict] = []

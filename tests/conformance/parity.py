@@ -27,9 +27,13 @@ NOT_COMPARABLE_PREFIXES = ("source.geo.", "destination.geo.", "source.as.", "des
 NOT_COMPARABLE = {"event.ingested", "event.created", "ecs.version", "tags"}
 
 
+CORPUS_VARIABLE = "AWS_SIEM_CONNECTOR_CONFORMANCE"
+
+
 def corpus_dir() -> Path:
-    """``CONFORMANCE_DIR`` or ``../shared/conformance/elastic-aws`` beside the checkout."""
-    return Path(os.environ.get("CONFORMANCE_DIR", DEFAULT_CORPUS))
+    """The folder named by ``AWS_SIEM_CONNECTOR_CONFORMANCE``, else ``../shared/conformance/elastic-aws``
+    beside the checkout. Elastic's fixtures are third-party data this repository does not ship."""
+    return Path(os.environ.get(CORPUS_VARIABLE) or DEFAULT_CORPUS)
 
 
 def flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -119,7 +123,7 @@ def normalize_file(path: Path, dataset: str) -> list[dict[str, Any]]:
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
         code = cli_main(["normalize", "--type", dataset, "--original", str(path)])
     stdout.flush()
-    if code != 0:
+    if code not in (0, 1):  # 1: finished, with dead letters; the comparison counts what is missing
         raise RuntimeError(f"normalize {path} exited {code}: {err.getvalue()}")
     return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
 

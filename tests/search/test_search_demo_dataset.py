@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from connector.cli import main
-from connector.demo.generator import DemoManifest
+from connector.demo.estate import DemoManifest
 from connector.enrich.geoip import GeoIpLookup, GeoIpSettings
 from tests.servers.search_cluster import SearchCluster, http_json
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from connector.cli import main
-from connector.demo.generator import DemoManifest
+from connector.demo.estate import DemoManifest
 from connector.detections import convert
 from tests.servers.search_cluster import SearchCluster, http_json
 
@@ -134,7 +134,7 @@ def test_bundled_rules_find_exactly_the_matching_records(
     assert truth["AWS CloudTrail Logging Stopped or Trail Deleted"] >= manifest.stop_logging_events > 0
     assert all(count > 0 for count in truth.values()), truth
 
-    detections = convert("lucene")
+    detections = convert("lucene").detections
     assert sorted(d.title for d in detections) == sorted(TRUTH)
     found = {}
     for detection in detections:
@@ -158,5 +158,5 @@ def test_bundled_rules_find_exactly_the_matching_records(
     ],
 )
 def test_other_query_languages_use_the_same_fields(backend: str, expected: str) -> None:
-    by_title = {d.title: d.query for d in convert(backend)}
+    by_title = {d.title: d.query for d in convert(backend).detections}
     assert by_title["AWS Root Account Console Login"] == expected

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from connector.cli import main
-from connector.demo.generator import DemoManifest
+from connector.demo.estate import DemoManifest
 from connector.normalize.timestamps import iso_to_epoch
 from tests.servers.hec_receiver import HecReceiver
 

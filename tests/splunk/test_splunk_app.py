@@ -41,11 +41,11 @@ def test_appinspect_finds_no_failure_or_error(tmp_path: Path) -> None:
 
 def test_alerts_are_the_bundled_sigma_rules(capsys: pytest.CaptureFixture[str]) -> None:
     committed = (APP / "default" / "savedsearches.conf").read_text()
-    assert committed == splunk_saved_searches(convert("splunk"))
+    assert committed == splunk_saved_searches(convert("splunk").detections)
     assert main(["content", "sigma", "--backend", "splunk", "--format", "savedsearches"]) == 0
     assert capsys.readouterr().out == committed
     searches = _conf("savedsearches.conf")
-    assert sorted(searches.sections()) == sorted(d.title for d in convert("splunk"))
+    assert sorted(searches.sections()) == sorted(d.title for d in convert("splunk").detections)
     for title in searches.sections():
         stanza = searches[title]
         assert stanza["search"].startswith('`aws_connector_index` sourcetype="aws:connector:cloudtrail" ')

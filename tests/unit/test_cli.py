@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
-from connector.demo.generator import generate_estate
+from connector.demo.estate import generate_estate
 from tests.unit._support import V2_HEADER, gz, v2_line
 from tests.unit.cloudtrail_records import ASSUME_ROLE
 
@@ -32,7 +32,7 @@ def make_bucket(root: Path) -> None:
 def test_normalize_directory_prints_documents_and_the_summary(tmp_path, capsys):
     make_bucket(tmp_path / "bucket")
     dlq = tmp_path / "dead" / "letters.ndjson"
-    assert main(["normalize", str(tmp_path / "bucket"), "--dlq", str(dlq)]) == 0
+    assert main(["normalize", str(tmp_path / "bucket"), "--dlq", str(dlq)]) == 1  # finished, with one dead letter
     out, err = capsys.readouterr()
     docs = [json.loads(line) for line in out.splitlines()]
     assert sorted(d["event"]["dataset"] for d in docs) == ["aws.cloudtrail", "aws.vpcflow", "aws.vpcflow"]

@@ -119,3 +119,36 @@ def test_address_book_shares_one_geo_object_per_answer_and_stays_bounded() -> No
     tracemalloc.stop()
     assert len(book._cache) <= 1000
     assert used < 1000 * 1500, "about 400 bytes an address with geo, not the 1.5 KB of per-address dicts"
+
+
+def _run_normalize(tmp_path: Path, *flags: str) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "flows.log"
+    path.write_text(f"{V2_HEADER}\n{v2_line(src='81.2.69.160')}\n")
+    env = {k: v for k, v in os.environ.items() if k != geoip.AGE_TOLD_VARIABLE}
+    done = subprocess.run([sys.executable, "-m", "connector", "normalize", "--type", "vpcflow", *flags, str(path)],
+                          env=env, capture_output=True, text=True, timeout=120, check=True)
+    return [line for line in done.stderr.splitlines() if "GeoLite2" in line or "days old" in line]
+
+
+def test_the_embedded_database_is_named_old_once_in_one_plain_line(tmp_path: Path) -> None:
+    (line,) = _run_normalize(tmp_path)
+    assert "embedded GeoLite2 City database (built 2018-07-03) is demo data and known to be old" in line
+    assert '"level":"info"' in line and "geoip.city_db" in line
+
+
+def test_a_stale_configured_database_gets_a_warning(tmp_path: Path) -> None:
+    (line,) = _run_normalize(tmp_path, "--geoip-city", str(geoip.embedded_city_db_path()))
+    assert '"level":"warning"' in line and "days old (built 2018-07-03)" in line
+
+
+def test_the_age_is_told_once_per_run_whatever_the_number_of_lookups(caplog: pytest.LogCaptureFixture) -> None:
+    environ: dict[str, str] = {}
+    with caplog.at_level("INFO", logger="connector.enrich.geoip"):
+        for _ in range(3):
+            geoip.tell_database_age(GeoIpSettings(), environ)
+    assert [r.getMessage() for r in caplog.records] == [geoip.embedded_database_line()]
+    assert environ == {geoip.AGE_TOLD_VARIABLE: "1"}  # worker processes inherit it and stay quiet
