@@ -145,7 +145,7 @@ def main() -> None:
         moto = stack.enter_context(moto_server(Path(tmp)))
         es_url = None
         if args.sink == "elasticsearch":
-            from connector.sinks.search_bulk import SearchSinkConfig
+            from connector.sinks.search_config import SearchSinkConfig
             from connector.sinks.search_templates import deploy
             from tests.servers.search_cluster import SearchCluster
 

@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from connector.gzip_codec import engine  # noqa: E402
 from connector.sinks.base import Batch  # noqa: E402
-from connector.sinks.splunk_hec import HecSink, HecSinkConfig  # noqa: E402
+from connector.sinks.splunk_hec import HecSink  # noqa: E402
+from connector.sinks.splunk_hec_config import HecSinkConfig  # noqa: E402
 from tests.servers.hec_receiver import HecReceiver  # noqa: E402
 from tests.splunk.samples import FLOW_ORIGIN, vpcflow  # noqa: E402
 

@@ -37,7 +37,7 @@ from connector.gzip_codec import engine
 from connector.sinks.base import Batch
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
-from connector.sinks.search_bulk import SearchSinkConfig
+from connector.sinks.search_config import SearchSinkConfig
 from connector.sinks.search_templates import deploy
 from tests.search.ecs_docs import flow_doc
 from tests.servers.search_cluster import SearchCluster

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Install templates and policies into Elasticsearch or OpenSearch; print what changed."""
-    from connector.sinks.search_bulk import SearchSinkConfig
+    from connector.sinks.search_config import SearchSinkConfig
     from connector.sinks.search_templates import deploy
 
     overrides = {"elasticsearch": {"url": args.es_url}, "opensearch": {"url": args.opensearch_url}}

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import requests
 
-from connector.sinks.search_bulk import SearchBulkSink, SearchConnection, SearchSinkConfig
+from connector.sinks.search_bulk import SearchBulkSink
+from connector.sinks.search_config import SearchSinkConfig
+from connector.sinks.search_connection import SearchConnection
 
 
 class ElasticsearchSink(SearchBulkSink):

@@ -27,14 +27,15 @@ def build_sink(kind: str, config: AppConfig, env: Mapping[str, str], check: bool
             raise ConfigError(f"{config.source_file}: unknown key(s) file.{', file.'.join(sorted(unknown))}")
         return FileSink(settings.get("out") or "out")
     if kind == "splunk":
-        from connector.sinks.splunk_hec import HecSink, HecSinkConfig
+        from connector.sinks.splunk_hec import HecSink
+        from connector.sinks.splunk_hec_config import HecSinkConfig
 
         hec = HecSink(HecSinkConfig.from_settings(settings, env))
         if check:
             log.info("%s", hec.check_health())
         return hec
     if kind in ("elasticsearch", "opensearch"):
-        from connector.sinks.search_bulk import SearchSinkConfig
+        from connector.sinks.search_config import SearchSinkConfig
 
         search_config = SearchSinkConfig.from_settings(settings, env, kind)
         if kind == "elasticsearch":

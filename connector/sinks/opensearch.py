@@ -13,7 +13,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from connector.errors import ConfigError
-from connector.sinks.search_bulk import SearchBulkSink, SearchConnection, SearchSinkConfig
+from connector.sinks.search_bulk import SearchBulkSink
+from connector.sinks.search_config import SearchSinkConfig
+from connector.sinks.search_connection import SearchConnection
 
 
 class OpenSearchSink(SearchBulkSink):

@@ -21,7 +21,8 @@ import requests
 
 from connector.errors import FatalSinkError, SinkError
 from connector.normalize.specs import mappings_dir as specs_mappings_dir
-from connector.sinks.search_bulk import DATASETS, SearchConnection, SearchSinkConfig
+from connector.sinks.search_config import DATASETS, SearchSinkConfig
+from connector.sinks.search_connection import SearchConnection
 
 POLICY_NAME = "aws_connector-logs"
 # Full Elasticsearch distributions install `logs-*-*` at priority 100; ours must win.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector.sinks.search_bulk import SearchSinkConfig
+from connector.sinks.search_config import SearchSinkConfig
 from connector.sinks.search_templates import deploy
 from tests.servers.search_cluster import SearchCluster
 

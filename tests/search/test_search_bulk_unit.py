@@ -16,7 +16,7 @@ from connector.errors import ConfigError, FatalSinkError, SinkError
 from connector.sinks.base import Batch
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
-from connector.sinks.search_bulk import SearchSinkConfig
+from connector.sinks.search_config import SearchSinkConfig
 from tests.search.ecs_docs import dataset_batch, flow_doc
 
 URL = "http://es.test:9200"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from connector.sinks.elasticsearch import ElasticsearchSink
-from connector.sinks.search_bulk import SearchSinkConfig
+from connector.sinks.search_config import SearchSinkConfig
 from connector.sinks.search_templates import deploy
 from tests.search.ecs_docs import dataset_batch
 from tests.servers.search_cluster import SearchCluster, http_json

@@ -10,7 +10,8 @@ import pytest
 from connector.sinks.base import Batch
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
-from connector.sinks.search_bulk import SearchBulkSink, SearchSinkConfig
+from connector.sinks.search_bulk import SearchBulkSink
+from connector.sinks.search_config import SearchSinkConfig
 from connector.sinks.search_templates import deploy
 from tests.search.ecs_docs import (
     EUROPE_BOX,

@@ -15,7 +15,7 @@ from connector.dlq import DeadLetterStore
 from connector.sinks.base import DeadLetter
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
-from connector.sinks.search_bulk import SearchSinkConfig
+from connector.sinks.search_config import SearchSinkConfig
 from tests.search.ecs_docs import flow_doc, mapping_violation_batch
 from tests.servers.search_cluster import http_json
 

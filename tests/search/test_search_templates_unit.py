@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connector.normalize.specs import mappings_dir
-from connector.sinks.search_bulk import SearchSinkConfig
+from connector.sinks.search_config import SearchSinkConfig
 from connector.sinks.search_templates import MIN_PRIORITY, load_templates
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from connector.errors import ConfigError
 from connector.sinks.base import Batch
-from connector.sinks.splunk_hec import HecSink, HecSinkConfig
+from connector.sinks.splunk_hec import HecSink
+from connector.sinks.splunk_hec_config import HecSinkConfig
 from tests.splunk.samples import config_item, expected_time, mixed_batch, vpcflow
 
 TOKEN = "99999999-8888-7777-6666-555555555555"

@@ -15,7 +15,8 @@ import responses
 
 from connector.errors import FatalSinkError, SinkError
 from connector.sinks.base import Batch
-from connector.sinks.splunk_hec import HecSink, HecSinkConfig
+from connector.sinks.splunk_hec import HecSink
+from connector.sinks.splunk_hec_config import HecSinkConfig
 from tests.splunk.samples import mixed_batch
 
 URL = "https://hec.example.test:8088"

@@ -11,7 +11,8 @@ import requests
 
 from connector.errors import FatalSinkError
 from connector.sinks.base import Batch
-from connector.sinks.splunk_hec import HecSink, HecSinkConfig
+from connector.sinks.splunk_hec import HecSink
+from connector.sinks.splunk_hec_config import HecSinkConfig
 from tests.servers.hec_receiver import HecReceiver
 from tests.splunk.samples import expected_time, mixed_batch
 
