@@ -12,20 +12,29 @@ import pytest
 from connector.demo.estate import DemoManifest, generate_estate
 from tests.servers.search_cluster import SearchCluster
 
-_CONFORMANCE_REPORTS: list[str] = []
+_REPORTS: dict[str, list[str]] = {}
+
+
+class Report:
+    """Lines a test wants every run to show (parity figures, detection tables): printed in pytest's
+    summary under their section, whatever the verbosity."""
+
+    def add(self, section: str, line: str) -> None:
+        """Show ``line`` under ``section`` at the end of the run."""
+        _REPORTS.setdefault(section, []).append(line)
 
 
 @pytest.fixture(scope="session")
-def conformance_reports() -> list[str]:
-    """Lines the conformance tests report; printed in pytest's summary, so every run shows them."""
-    return _CONFORMANCE_REPORTS
+def report() -> Report:
+    """Where a test puts what the run's summary must show."""
+    return Report()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The parity with Elastic's fixtures, when the conformance tests ran."""
-    if _CONFORMANCE_REPORTS:
-        terminalreporter.section("conformance with Elastic's AWS integration fixtures")
-        for line in _CONFORMANCE_REPORTS:
+    """Each section of lines the tests reported."""
+    for section, lines in _REPORTS.items():
+        terminalreporter.section(section)
+        for line in lines:
             terminalreporter.write_line(line)
 
 

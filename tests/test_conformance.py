@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.parity import CORPUS_VARIABLE, corpus_dir, measure, report
+from tests.conformance.parity import CORPUS_VARIABLE, corpus_dir, measure
+from tests.conformance.parity import report as parity_report
+from tests.conftest import Report
 
 PARITY_FLOOR = 0.90
 
@@ -25,12 +27,12 @@ def corpus_present() -> None:
 
 
 @pytest.mark.parametrize("dataset", ["vpcflow", "cloudtrail"])
-def test_normalize_reproduces_elastic_fields(dataset: str, conformance_reports: list[str]) -> None:
+def test_normalize_reproduces_elastic_fields(dataset: str, report: Report) -> None:
     """At least 90% of the comparable expected fields come out of `normalize` identically."""
     parity = measure(dataset)
-    conformance_reports.append(report(dataset, parity).splitlines()[0])
+    report.add("conformance with Elastic's AWS integration fixtures", parity_report(dataset, parity).splitlines()[0])
     assert parity.documents > 20
-    assert parity.ratio >= PARITY_FLOOR, report(dataset, parity)
+    assert parity.ratio >= PARITY_FLOOR, parity_report(dataset, parity)
 
 
 def test_every_flow_fixture_line_becomes_one_document() -> None:

@@ -43,6 +43,12 @@ def iam_date(t: int) -> str:
     return f"{d:%b} {d.day}, {d.year}, {d.hour % 12 or 12}:{d:%M:%S} {'AM' if d.hour < 12 else 'PM'}"
 
 
+def cli_command(service: str, name: str) -> str:
+    """An API call as the AWS CLI names its command in the user agent: IAM's `CreateAccessKey` is
+    `iam.create-access-key`."""
+    return service + "." + "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+
+
 def compact_json(obj: Any) -> bytes:
     """JSON without spaces, as CloudTrail and Config write their files."""
     return json.dumps(obj, separators=(",", ":")).encode()

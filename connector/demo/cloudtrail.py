@@ -10,9 +10,12 @@ from typing import Any
 
 from connector.demo.actors import DEV, LOG_BUCKET, PROD, REGION, TRAIL_NAME, UA_BOTO
 from connector.demo.aws_formats import compact_json, epoch_seconds, gzip_bytes, iso_seconds, since_midnight
+from connector.demo.cloudtrail_findings import record_findings
 from connector.demo.cloudtrail_incidents import record_incidents
+from connector.demo.cloudtrail_lookalikes import record_load_balancer_as_root, record_lookalikes
 from connector.demo.cloudtrail_records import TrailRecorder
 from connector.demo.cloudtrail_routine import record_routine
+from connector.demo.labels import LabelRecorder
 from connector.demo.random_ids import random_alnum, random_hex, random_uuid
 from connector.demo.resources import Estate
 
@@ -20,8 +23,8 @@ from connector.demo.resources import Estate
 class CloudTrail(TrailRecorder):
     """Management events for both accounts, with the day's incidents woven into routine activity."""
 
-    def __init__(self, rng: random.Random, estate: Estate, day: dt.date, day0: int) -> None:
-        super().__init__(rng, estate, day, day0)
+    def __init__(self, rng: random.Random, estate: Estate, day: dt.date, day0: int, labels: LabelRecorder) -> None:
+        super().__init__(rng, estate, day, day0, labels)
         self.objects: dict[str, bytes] = {}
         self.counts: dict[str, int] = {}
         self.insight_counts: dict[str, int] = {}
@@ -32,6 +35,9 @@ class CloudTrail(TrailRecorder):
         stop, start = since_midnight("02:13:07"), since_midnight("02:58:41")
         record_routine(self, stop, start)
         record_incidents(self, stop, start)
+        record_lookalikes(self)
+        record_findings(self, stop, start)
+        record_load_balancer_as_root(self)
         self._write_trail_files()
         self._write_insights()
         self._write_digest()

@@ -1,12 +1,15 @@
 """The incidents planted among the day's CloudTrail events, which the detections must find.
 
 One job, so one module: a list of scenarios in a fixed order, long because each call is spelled
-out as AWS records it. The order matters, since every scenario draws from the shared generator.
+out as AWS records it. The order matters, since every scenario draws from the shared generator
+(the last, added for the labels alone, from the labels' generator). Each record is labeled as it
+is made: a finding a detection must report, or a look-alike it must pass over.
 """
 
 from __future__ import annotations
 
 from connector.demo.actors import (
+    ALICE_ABROAD_IP,
     ALICE_HOME_IP,
     BOB_IP,
     BRUTE_FORCE_RDP,
@@ -24,8 +27,22 @@ from connector.demo.actors import (
     UA_CLI,
     UA_TERRAFORM,
 )
-from connector.demo.aws_formats import iam_date, since_midnight
+from connector.demo.aws_formats import cli_command, iam_date, since_midnight
 from connector.demo.cloudtrail_records import TrailRecorder
+from connector.demo.labels import (
+    CONSOLE_LOGIN_FAILURE,
+    CONSOLE_LOGIN_WITHOUT_MFA,
+    IAM_ACCESS_KEY_CREATED,
+    IAM_POLICY_CHANGED,
+    ROOT_ACCOUNT_USAGE,
+    ROOT_CONSOLE_LOGIN,
+    S3_BUCKET_POLICY_CHANGED,
+    SECURITY_GROUP_CHANGED,
+    SECURITY_GROUP_OPENED_TO_INTERNET,
+    SIGN_IN_FROM_NEW_COUNTRY,
+    TRAIL_LOGGING_STOPPED,
+    UNAUTHORIZED_API_CALLS,
+)
 from connector.demo.random_ids import random_alnum, random_hex, random_uuid
 
 
@@ -39,6 +56,7 @@ def record_incidents(trail: TrailRecorder, stop: int, start: int) -> None:
     _ssh_opened(trail)
     _support_user(trail)
     _dev_launches(trail)
+    _sign_in_from_abroad(trail)
 
 
 def _leaked_key(trail: TrailRecorder, stop: int, start: int) -> None:
@@ -60,7 +78,7 @@ def _leaked_key(trail: TrailRecorder, stop: int, start: int) -> None:
         read_only=True,
     )
     for i in range(5):
-        trail.api_call(
+        denied = trail.api_call(
             PROD,
             REGION,
             d0 + stop - 150 + i * 7,
@@ -78,7 +96,8 @@ def _leaked_key(trail: TrailRecorder, stop: int, start: int) -> None:
                 "secretsmanager:GetSecretValue action",
             ),
         )
-    trail.api_call(
+        trail.labels.expect(denied, UNAUTHORIZED_API_CALLS)
+    described = trail.api_call(
         PROD,
         REGION,
         d0 + stop - 40,
@@ -90,7 +109,8 @@ def _leaked_key(trail: TrailRecorder, stop: int, start: int) -> None:
         {"includeShadowTrails": True},
         read_only=True,
     )
-    trail.api_call(
+    trail.labels.benign(described, TRAIL_LOGGING_STOPPED)
+    stopped = trail.api_call(
         PROD,
         REGION,
         d0 + stop,
@@ -103,7 +123,8 @@ def _leaked_key(trail: TrailRecorder, stop: int, start: int) -> None:
         read_only=False,
         tag="StopLogging",
     )
-    trail.api_call(
+    trail.labels.expect(stopped, TRAIL_LOGGING_STOPPED)
+    restarted = trail.api_call(
         PROD,
         REGION,
         d0 + start,
@@ -116,7 +137,8 @@ def _leaked_key(trail: TrailRecorder, stop: int, start: int) -> None:
         read_only=False,
         tag="StartLogging",
     )
-    trail.api_call(
+    trail.labels.benign(restarted, TRAIL_LOGGING_STOPPED)
+    deactivated = trail.api_call(
         PROD,
         REGION,
         d0 + start + 95,
@@ -128,33 +150,57 @@ def _leaked_key(trail: TrailRecorder, stop: int, start: int) -> None:
         {"userName": "svc-reporting", "accessKeyId": svc.identity["accessKeyId"], "status": "Inactive"},
         read_only=False,
     )
+    trail.labels.benign(deactivated, IAM_POLICY_CHANGED, IAM_ACCESS_KEY_CREATED)
 
 
 def _password_guessing(trail: TrailRecorder) -> None:
     """Password guessing against the console, from the addresses that also attack SSH and RDP."""
     r, d0, svc, alice = trail.rng, trail.day0, trail.users["svc-reporting"], trail.users["alice"]
     cn, ru, br = BRUTE_FORCE_SSH[0][0], BRUTE_FORCE_RDP[0][0], BRUTE_FORCE_SSH[1][0]
+    failed = []
     for i in range(6):
-        trail.console_login(
-            PROD, d0 + since_midnight("03:12:00") + i * 41 + r.randrange(20), alice, cn, False, mfa=False
+        failed.append(
+            trail.console_login(
+                PROD, d0 + since_midnight("03:12:00") + i * 41 + r.randrange(20), alice, cn, False, mfa=False
+            )
         )
     for i in range(3):
-        trail.console_login(
-            PROD, d0 + since_midnight("03:31:10") + i * 23, alice, cn, False, mfa=False, unknown_user=True
+        failed.append(
+            trail.console_login(
+                PROD, d0 + since_midnight("03:31:10") + i * 23, alice, cn, False, mfa=False, unknown_user=True
+            )
         )
     for i in range(4):
-        trail.console_login(
-            PROD, d0 + since_midnight("04:20:05") + i * 57, alice, ru, False, mfa=False, agent=UA_BROWSER_WIN
+        failed.append(
+            trail.console_login(
+                PROD, d0 + since_midnight("04:20:05") + i * 57, alice, ru, False, mfa=False, agent=UA_BROWSER_WIN
+            )
         )
     for i in range(3):
-        trail.console_login(PROD, d0 + since_midnight("11:20:30") + i * 33, svc, br, False, mfa=False)
+        failed.append(trail.console_login(PROD, d0 + since_midnight("11:20:30") + i * 33, svc, br, False, mfa=False))
+    for event_id in failed:
+        _failed_sign_in(trail, event_id)
+
+
+def _failed_sign_in(trail: TrailRecorder, event_id: str) -> None:
+    """A failed sign-in; CloudTrail writes MFAUsed "No" for it, yet it is no sign-in without MFA."""
+    trail.labels.expect(event_id, CONSOLE_LOGIN_FAILURE)
+    trail.labels.benign(event_id, CONSOLE_LOGIN_WITHOUT_MFA)
+
+
+def _signed_in(trail: TrailRecorder, event_id: str) -> None:
+    """A successful sign-in with MFA."""
+    trail.labels.benign(event_id, CONSOLE_LOGIN_FAILURE, CONSOLE_LOGIN_WITHOUT_MFA)
 
 
 def _sign_ins(trail: TrailRecorder) -> None:
     """The working day's sign-ins, one of them the root user."""
     d0, alice, bob, carol = trail.day0, trail.users["alice"], trail.users["bob"], trail.users["carol"]
-    trail.console_login(PROD, d0 + since_midnight("07:45:12"), trail.root, OFFICE_IP, True)
-    trail.api_call(
+    root = trail.console_login(PROD, d0 + since_midnight("07:45:12"), trail.root, OFFICE_IP, True)
+    trail.labels.expect(root, ROOT_CONSOLE_LOGIN, ROOT_ACCOUNT_USAGE)
+    _signed_in(trail, root)
+    # The root user's console calls are root activity, but no console login.
+    summary = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("07:46:03"),
@@ -167,7 +213,7 @@ def _sign_ins(trail: TrailRecorder) -> None:
         read_only=True,
         extra={"sessionCredentialFromConsole": "true"},
     )
-    trail.api_call(
+    mfa_devices = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("07:47:30"),
@@ -180,19 +226,29 @@ def _sign_ins(trail: TrailRecorder) -> None:
         read_only=True,
         extra={"sessionCredentialFromConsole": "true"},
     )
-    trail.console_login(PROD, d0 + since_midnight("08:02:44"), alice, OFFICE_IP, True)
-    trail.console_login(PROD, d0 + since_midnight("08:55:01"), bob, BOB_IP, False, mfa=False)
-    trail.console_login(PROD, d0 + since_midnight("08:55:40"), bob, BOB_IP, False, mfa=False)
-    trail.console_login(PROD, d0 + since_midnight("08:56:12"), bob, BOB_IP, True)
-    trail.console_login(PROD, d0 + since_midnight("09:30:27"), carol, CAROL_IP, True, agent=UA_BROWSER_WIN)
-    trail.console_login(DEV, d0 + since_midnight("09:08:19"), trail.users["dave"], DAVE_IP, False, mfa=False)
-    trail.console_login(DEV, d0 + since_midnight("09:10:02"), trail.users["dave"], DAVE_IP, True)
+    for event_id in (summary, mfa_devices):
+        trail.labels.benign(event_id, ROOT_CONSOLE_LOGIN)
+        trail.labels.expect(event_id, ROOT_ACCOUNT_USAGE)
+    alice_in = trail.console_login(PROD, d0 + since_midnight("08:02:44"), alice, OFFICE_IP, True)
+    _failed_sign_in(trail, trail.console_login(PROD, d0 + since_midnight("08:55:01"), bob, BOB_IP, False, mfa=False))
+    _failed_sign_in(trail, trail.console_login(PROD, d0 + since_midnight("08:55:40"), bob, BOB_IP, False, mfa=False))
+    bob_in = trail.console_login(PROD, d0 + since_midnight("08:56:12"), bob, BOB_IP, True)
+    carol_in = trail.console_login(PROD, d0 + since_midnight("09:30:27"), carol, CAROL_IP, True, agent=UA_BROWSER_WIN)
+    dave = trail.users["dave"]
+    _failed_sign_in(trail, trail.console_login(DEV, d0 + since_midnight("09:08:19"), dave, DAVE_IP, False, mfa=False))
+    dave_in = trail.console_login(DEV, d0 + since_midnight("09:10:02"), dave, DAVE_IP, True)
+    for event_id in (alice_in, bob_in, carol_in, dave_in):
+        _signed_in(trail, event_id)
+        trail.labels.benign(event_id, ROOT_CONSOLE_LOGIN)
+    # Users who sign in from one country only; root's sign-in is its first and only one.
+    for user in ("root", "bob", "carol", "dave"):
+        trail.labels.benign(user, SIGN_IN_FROM_NEW_COUNTRY)
 
 
 def _public_bucket(trail: TrailRecorder) -> None:
     """A marketing bucket made world-readable."""
     d0, carol = trail.day0, trail.users["carol"]
-    trail.api_call(
+    made_public = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("10:15:22"),
@@ -210,12 +266,13 @@ def _public_bucket(trail: TrailRecorder) -> None:
         read_only=False,
         tag="PutBucketAcl",
     )
+    trail.labels.expect(made_public, S3_BUCKET_POLICY_CHANGED)
 
 
 def _denied_terminate(trail: TrailRecorder) -> None:
     """The same user then tries to terminate a prod instance she has no rights on."""
     r, e, d0, carol = trail.rng, trail.estate, trail.day0, trail.users["carol"]
-    trail.api_call(
+    denied = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("10:31:05"),
@@ -237,12 +294,13 @@ def _denied_terminate(trail: TrailRecorder) -> None:
             + random_alnum(r, 64),
         ),
     )
+    trail.labels.expect(denied, UNAUTHORIZED_API_CALLS)
 
 
 def _ssh_opened(trail: TrailRecorder) -> None:
     """SSH opened to the world on the bastion while debugging, and closed again later."""
     r, e, d0, alice, bob = trail.rng, trail.estate, trail.day0, trail.users["alice"], trail.users["bob"]
-    trail.api_call(
+    created = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("14:01:37"),
@@ -256,7 +314,7 @@ def _ssh_opened(trail: TrailRecorder) -> None:
         read_only=False,
         tag="CreateSecurityGroup",
     )
-    trail.api_call(
+    opened = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("14:03:02"),
@@ -303,7 +361,7 @@ def _ssh_opened(trail: TrailRecorder) -> None:
         read_only=False,
         tag="AuthorizeSecurityGroupIngress",
     )
-    trail.api_call(
+    debug_rule = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("14:04:11"),
@@ -349,7 +407,7 @@ def _ssh_opened(trail: TrailRecorder) -> None:
         read_only=False,
         tag="AuthorizeDebug",
     )
-    trail.api_call(
+    revoked = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("16:40:18"),
@@ -366,7 +424,7 @@ def _ssh_opened(trail: TrailRecorder) -> None:
         read_only=False,
         tag="RevokeSecurityGroupIngress",
     )
-    trail.api_call(
+    deleted = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("16:45:50"),
@@ -380,6 +438,12 @@ def _ssh_opened(trail: TrailRecorder) -> None:
         read_only=False,
         tag="DeleteSecurityGroup",
     )
+    for event_id in (created, opened, debug_rule, revoked, deleted):
+        trail.labels.expect(event_id, SECURITY_GROUP_CHANGED)
+    trail.labels.expect(opened, SECURITY_GROUP_OPENED_TO_INTERNET)
+    # Opened to the VPC's own addresses only, and the world rule's removal.
+    trail.labels.benign(debug_rule, SECURITY_GROUP_OPENED_TO_INTERNET)
+    trail.labels.benign(revoked, SECURITY_GROUP_OPENED_TO_INTERNET)
 
 
 def _support_user(trail: TrailRecorder) -> None:
@@ -389,7 +453,7 @@ def _support_user(trail: TrailRecorder) -> None:
     arn = f"arn:aws:iam::{PROD}:user/{user}"
     admin = "arn:aws:iam::aws:policy/AdministratorAccess"
     cli = UA_CLI.format
-    trail.api_call(
+    created = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("15:10:12"),
@@ -411,7 +475,7 @@ def _support_user(trail: TrailRecorder) -> None:
         read_only=False,
         tag="CreateUser",
     )
-    trail.api_call(
+    attached = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("15:11:03"),
@@ -424,7 +488,7 @@ def _support_user(trail: TrailRecorder) -> None:
         read_only=False,
         tag="AttachUserPolicy",
     )
-    trail.api_call(
+    key_created = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("15:12:40"),
@@ -446,7 +510,7 @@ def _support_user(trail: TrailRecorder) -> None:
         tag="CreateAccessKey",
     )
     policy = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]\n}'
-    trail.api_call(
+    put_policy = trail.api_call(
         PROD,
         REGION,
         d0 + since_midnight("15:14:21"),
@@ -459,13 +523,19 @@ def _support_user(trail: TrailRecorder) -> None:
         read_only=False,
         tag="PutUserPolicy",
     )
-    for hhmm, name, req in (
-        ("17:30:02", "DeleteAccessKey", {"userName": user, "accessKeyId": trail.tmp_key}),
-        ("17:30:09", "DetachUserPolicy", {"userName": user, "policyArn": admin}),
-        ("17:30:15", "DeleteUserPolicy", {"userName": user, "policyName": "support-s3"}),
-        ("17:30:22", "DeleteUser", {"userName": user}),
+    trail.labels.expect(attached, IAM_POLICY_CHANGED)
+    trail.labels.expect(put_policy, IAM_POLICY_CHANGED)
+    # Writes to IAM that change no policy.
+    trail.labels.benign(created, IAM_POLICY_CHANGED)
+    trail.labels.benign(key_created, IAM_POLICY_CHANGED)
+    trail.labels.expect(key_created, IAM_ACCESS_KEY_CREATED)
+    for hhmm, name, req, changes_policy in (
+        ("17:30:02", "DeleteAccessKey", {"userName": user, "accessKeyId": trail.tmp_key}, False),
+        ("17:30:09", "DetachUserPolicy", {"userName": user, "policyArn": admin}, True),
+        ("17:30:15", "DeleteUserPolicy", {"userName": user, "policyName": "support-s3"}, True),
+        ("17:30:22", "DeleteUser", {"userName": user}, False),
     ):
-        trail.api_call(
+        event_id = trail.api_call(
             PROD,
             REGION,
             d0 + since_midnight(hhmm),
@@ -473,18 +543,24 @@ def _support_user(trail: TrailRecorder) -> None:
             "iam.amazonaws.com",
             name,
             OFFICE_IP,
-            cli(cmd="iam." + _kebab(name)),
+            cli(cmd=cli_command("iam", name)),
             req,
             read_only=False,
             tag=name,
         )
+        if changes_policy:
+            trail.labels.expect(event_id, IAM_POLICY_CHANGED)
+        else:
+            trail.labels.benign(event_id, IAM_POLICY_CHANGED)
+        if name == "DeleteAccessKey":
+            trail.labels.benign(event_id, IAM_ACCESS_KEY_CREATED)
 
 
 def _dev_launches(trail: TrailRecorder) -> None:
     """Dev: a CI role without launch rights retries in a loop (the Insights event), then Terraform works."""
     r, e, d0 = trail.rng, trail.estate, trail.day0
     for i in range(42):
-        trail.api_call(
+        denied = trail.api_call(
             DEV,
             REGION,
             d0 + since_midnight("10:00:05") + i * 14,
@@ -504,8 +580,9 @@ def _dev_launches(trail: TrailRecorder) -> None:
                 "Encoded authorization failure message: " + random_alnum(r, 48),
             ),
         )
+        trail.labels.expect(denied, UNAUTHORIZED_API_CALLS)
     launch = d0 + since_midnight("11:30:44")
-    trail.api_call(
+    launched = trail.api_call(
         DEV,
         REGION,
         launch,
@@ -539,6 +616,7 @@ def _dev_launches(trail: TrailRecorder) -> None:
         read_only=False,
         tag="RunInstances",
     )
+    trail.labels.benign(launched, UNAUTHORIZED_API_CALLS)  # the same call, allowed
     trail.api_call(
         DEV,
         REGION,
@@ -566,6 +644,12 @@ def _dev_launches(trail: TrailRecorder) -> None:
     )
 
 
-def _kebab(name: str) -> str:
-    """`CreateAccessKey` as the CLI names the command: `create-access-key`."""
-    return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+def _sign_in_from_abroad(trail: TrailRecorder) -> None:
+    """In the evening alice signs in from a country none of her sign-ins came from before. Added
+    for the labels alone, so it draws from the labels' generator."""
+    event_id = trail.console_login(
+        PROD, trail.day0 + since_midnight("21:47:13"), trail.users["alice"], ALICE_ABROAD_IP, True, planted=True
+    )
+    _signed_in(trail, event_id)
+    trail.labels.benign(event_id, ROOT_CONSOLE_LOGIN)
+    trail.labels.expect("alice", SIGN_IN_FROM_NEW_COUNTRY)

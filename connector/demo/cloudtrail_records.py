@@ -11,6 +11,7 @@ from typing import Any
 
 from connector.demo.actors import DEV, PROD, REGION, UA_BROWSER
 from connector.demo.aws_formats import iso_seconds
+from connector.demo.labels import LabelRecorder
 from connector.demo.random_ids import random_hex, random_upper, random_uuid
 from connector.demo.resources import Estate
 
@@ -27,10 +28,12 @@ class Principal:
 
 
 class TrailRecorder:
-    """The principals of both accounts and the management events they make, counted as they are recorded."""
+    """The principals of both accounts and the management events they make, counted as they are
+    recorded; `labels` takes what each detection must find among them."""
 
-    def __init__(self, rng: random.Random, estate: Estate, day: dt.date, day0: int) -> None:
+    def __init__(self, rng: random.Random, estate: Estate, day: dt.date, day0: int, labels: LabelRecorder) -> None:
         self.rng = rng
+        self.labels = labels
         self.estate = estate
         self.day = day
         self.day0 = day0
@@ -143,8 +146,11 @@ class TrailRecorder:
         error: tuple[str, str] | None = None,
         extra: dict[str, Any] | None = None,
         tag: str | None = None,
-    ) -> dict[str, Any]:
-        """One AwsApiCall record; `who` is a principal or the service that invoked the call."""
+        planted: bool = False,
+    ) -> str:
+        """Record one AwsApiCall and return its eventID; `who` is a principal or the service that
+        invoked the call; `planted` (added for the labels alone) draws its ids from the labels' generator."""
+        r = self.labels.rng if planted else self.rng
         if isinstance(who, str):
             identity: dict[str, Any] = {"type": "AWSService", "invokedBy": who}
         else:
@@ -166,14 +172,14 @@ class TrailRecorder:
         rec["requestParameters"] = request
         rec["responseElements"] = None if error else response
         rec.update(extra or {})
-        rec["requestID"] = random_uuid(self.rng)
-        rec["eventID"] = random_uuid(self.rng)
+        rec["requestID"] = random_uuid(r)
+        rec["eventID"] = random_uuid(r)
         rec["readOnly"] = read_only
         rec["eventType"] = "AwsApiCall"
         rec["managementEvent"] = True
         rec["recipientAccountId"] = account
         if isinstance(who, str):
-            rec["sharedEventID"] = random_uuid(self.rng)
+            rec["sharedEventID"] = random_uuid(r)
         rec["eventCategory"] = "Management"
         if not isinstance(who, str) and not ip.endswith("amazonaws.com"):
             host = (
@@ -184,7 +190,7 @@ class TrailRecorder:
         self.event_names[name] += 1
         if tag:
             self.scenario_event_ids[tag] = rec["eventID"]
-        return rec
+        return str(rec["eventID"])
 
     def console_login(
         self,
@@ -197,8 +203,11 @@ class TrailRecorder:
         mfa: bool = True,
         agent: str = UA_BROWSER,
         unknown_user: bool = False,
-    ) -> None:
-        """One ConsoleLogin record; `unknown_user` stands for a typed name that matches no user."""
+        planted: bool = False,
+    ) -> str:
+        """Record one ConsoleLogin and return its eventID; `unknown_user` stands for a typed name that
+        matches no user; `planted` (added for the labels alone) draws its ids from the labels' generator."""
+        r = self.labels.rng if planted else self.rng
         identity = dict(who.identity)
         identity["accessKeyId"] = ""
         if unknown_user:
@@ -225,7 +234,7 @@ class TrailRecorder:
         rec["responseElements"] = {"ConsoleLogin": "Success" if ok else "Failure"}
         login_to = (
             "https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true&state=hashArgsFromTB_us-east-1_"
-            + random_hex(self.rng, 16)
+            + random_hex(r, 16)
         )
         rec["additionalEventData"] = {
             "LoginTo": login_to,
@@ -240,7 +249,7 @@ class TrailRecorder:
             )
         rec.update(
             {
-                "eventID": random_uuid(self.rng),
+                "eventID": random_uuid(r),
                 "readOnly": False,
                 "eventType": "AwsConsoleSignIn",
                 "managementEvent": True,
@@ -256,3 +265,4 @@ class TrailRecorder:
             self.root_logins += identity["type"] == "Root"
         else:
             self.login_failures[identity["userName"]] += 1
+        return str(rec["eventID"])

@@ -21,7 +21,21 @@ from connector.demo.actors import (
 )
 from connector.demo.aws_formats import iam_date, since_midnight
 from connector.demo.cloudtrail_records import TrailRecorder
+from connector.demo.labels import (
+    S3_BUCKET_POLICY_CHANGED,
+    SECURITY_GROUP_CHANGED,
+    UNAUTHORIZED_API_CALLS,
+    VPC_CHANGED,
+)
 from connector.demo.random_ids import random_alnum, random_hex, random_upper
+
+# Routine reads of what a change rule watches: look-alikes that rule must pass over.
+READ_LOOKALIKES = {
+    "DescribeSecurityGroups": SECURITY_GROUP_CHANGED,
+    "DescribeVpcs": VPC_CHANGED,
+    "GetBucketAcl": S3_BUCKET_POLICY_CHANGED,
+    "GetBucketPolicy": S3_BUCKET_POLICY_CHANGED,
+}
 
 
 def record_routine(trail: TrailRecorder, stop: int, start: int) -> None:
@@ -29,6 +43,12 @@ def record_routine(trail: TrailRecorder, stop: int, start: int) -> None:
     _prod(trail, stop, start)
     _dev(trail)
     _eu(trail, stop, start)
+
+
+def _label_read(trail: TrailRecorder, name: str, event_id: str) -> None:
+    rule = READ_LOOKALIKES.get(name)
+    if rule:
+        trail.labels.benign(event_id, rule)
 
 
 def _prod(trail: TrailRecorder, stop: int, start: int) -> None:
@@ -90,7 +110,7 @@ def _prod_call(trail: TrailRecorder, t: int, roll: float) -> None:
                 ("DescribeNetworkInterfaces", {"networkInterfaceIdSet": {}, "filterSet": {}}),
             )
         )
-        trail.api_call(
+        event_id = trail.api_call(
             PROD,
             REGION,
             t,
@@ -103,6 +123,7 @@ def _prod_call(trail: TrailRecorder, t: int, roll: float) -> None:
             read_only=True,
             extra={"sessionCredentialFromConsole": "true"},
         )
+        _label_read(trail, name, event_id)
     elif roll < 0.45:
         name, req = r.choice(
             (
@@ -118,7 +139,7 @@ def _prod_call(trail: TrailRecorder, t: int, roll: float) -> None:
                 ("DescribeSubnets", {"subnetSet": {}, "filterSet": {}}),
             )
         )
-        trail.api_call(
+        event_id = trail.api_call(
             PROD,
             REGION,
             t,
@@ -130,6 +151,7 @@ def _prod_call(trail: TrailRecorder, t: int, roll: float) -> None:
             req,
             read_only=True,
         )
+        _label_read(trail, name, event_id)
     elif roll < 0.6:
         inst = r.choice([x for x in e.enis.values() if x.account == PROD and x.instance_id != "-"])
         trail.api_call(
@@ -182,7 +204,7 @@ def _prod_call(trail: TrailRecorder, t: int, roll: float) -> None:
                 ("ListBuckets", {"Host": "s3.amazonaws.com"}),
             )
         )
-        trail.api_call(
+        event_id = trail.api_call(
             PROD,
             REGION,
             t,
@@ -204,6 +226,7 @@ def _prod_call(trail: TrailRecorder, t: int, roll: float) -> None:
                 }
             },
         )
+        _label_read(trail, name, event_id)
     elif roll < 0.85:
         name = r.choice(("ListUsers", "GetAccountSummary", "ListRoles", "GetAccountPasswordPolicy"))
         trail.api_call(
@@ -264,7 +287,7 @@ def _dev(trail: TrailRecorder) -> None:
                     ),
                 )
             )
-            trail.api_call(
+            event_id = trail.api_call(
                 DEV,
                 REGION,
                 t,
@@ -276,6 +299,7 @@ def _dev(trail: TrailRecorder) -> None:
                 req,
                 read_only=True,
             )
+            _label_read(trail, name, event_id)
 
 
 def _eu(trail: TrailRecorder, stop: int, start: int) -> None:
@@ -304,7 +328,8 @@ def _eu(trail: TrailRecorder, stop: int, start: int) -> None:
             read_only=True,
         )
     for hhmm in ("09:41:12", "09:41:13", "09:42:40"):
-        trail.api_call(
+        # Denied, and a read of the bucket policy, not a change of it.
+        event_id = trail.api_call(
             PROD,
             EU_REGION,
             trail.day0 + since_midnight(hhmm),
@@ -321,3 +346,5 @@ def _eu(trail: TrailRecorder, stop: int, start: int) -> None:
             read_only=True,
             error=("AccessDenied", "Access Denied"),
         )
+        trail.labels.expect(event_id, UNAUTHORIZED_API_CALLS)
+        trail.labels.benign(event_id, S3_BUCKET_POLICY_CHANGED)

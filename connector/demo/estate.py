@@ -1,5 +1,10 @@
 """Writes one day of a small AWS estate's telemetry as AWS lays it out in S3: one seeded generator
-drives the estate and its three datasets in a fixed order, and a manifest says what the files hold."""
+drives the estate and its three datasets in a fixed order, and a manifest says what the files hold,
+down to what each detection must find in them.
+
+What was added for the detections' labels (a reject flood, look-alikes, a sign-in from abroad,
+the changes the CIS rules watch) draws from a second generator derived from the seed, so the
+day's other records do not change."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from connector.demo.actors import BRUTE_FORCE_RDP, BRUTE_FORCE_SSH, PORT_SCANNER
 from connector.demo.cloudtrail import CloudTrail
 from connector.demo.config import Config
 from connector.demo.flowlogs import FlowLogs
+from connector.demo.labels import DetectionLabel, LabelRecorder
 from connector.demo.resources import Estate
 
 
@@ -51,20 +57,22 @@ class DemoManifest:
     port_scan_source: str
     port_scan_country: str
     port_scan_ports: int
+    labels: dict[str, DetectionLabel]  # by the id of the detection's alerting rule
 
 
 def generate_estate(root: Path, day: dt.date = dt.date(2026, 11, 27), seed: int = 7) -> DemoManifest:
     """Write the demo bucket under `root`; same arguments give byte-identical files."""
     rng = random.Random(seed)
+    labels = LabelRecorder(random.Random(f"{seed}/planted"))
     estate = Estate(rng)
     day0 = calendar.timegm(day.timetuple())
     objects: dict[str, bytes] = {}
 
-    flow = FlowLogs(rng, estate, day, day0)
+    flow = FlowLogs(rng, estate, day, day0, labels)
     flow.generate()
     objects.update(flow.objects)
 
-    trail = CloudTrail(rng, estate, day, day0)
+    trail = CloudTrail(rng, estate, day, day0, labels)
     trail.generate()
     objects.update(trail.objects)
 
@@ -119,4 +127,5 @@ def generate_estate(root: Path, day: dt.date = dt.date(2026, 11, 27), seed: int 
         port_scan_source=PORT_SCANNER[0],
         port_scan_country=PORT_SCANNER[1],
         port_scan_ports=len(flow.scanned_ports),
+        labels=labels.labels(),
     )

@@ -1,5 +1,6 @@
 """VPC Flow Logs for the demo day: prod's in the default v2 format in 5-minute files, dev's in a
-custom v5 format hourly, with the brute-force and port-scan traffic among the routine flows."""
+custom v5 format hourly, with the brute-force, port-scan and reject-flood traffic among the routine
+flows, and each source labeled for the flow-log detections."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import random
 from collections import Counter
 
 from connector.demo.actors import (
+    BOB_IP,
     BRUTE_FORCE_RDP,
     BRUTE_FORCE_SSH,
     DEV,
+    FLOOD_SOURCE,
     HOURLY_LOAD,
     INTERNET_SERVICES,
+    MONITOR_IP,
     OFFICE_IP,
     PORT_SCANNER,
     PROD,
@@ -24,6 +28,13 @@ from connector.demo.actors import (
 )
 from connector.demo.aws_formats import gzip_bytes, since_midnight
 from connector.demo.flow_records import FlowRecords
+from connector.demo.labels import (
+    INBOUND_FROM_UNEXPECTED_COUNTRY,
+    PORT_SCAN,
+    REJECT_FLOOD,
+    SSH_RDP_BRUTE_FORCE,
+    LabelRecorder,
+)
 from connector.demo.random_ids import random_hex
 from connector.demo.resources import Eni, Estate
 
@@ -74,10 +85,12 @@ V5_FIELDS = [
 
 
 class FlowLogs:
-    """Prod's flow log uses the default v2 format in 5-minute files; dev's a custom v5 format, hourly."""
+    """Prod's flow log uses the default v2 format in 5-minute files; dev's a custom v5 format, hourly.
+    The flows added for the detections' labels alone draw from the labels' generator."""
 
-    def __init__(self, rng: random.Random, estate: Estate, day: dt.date, day0: int) -> None:
+    def __init__(self, rng: random.Random, estate: Estate, day: dt.date, day0: int, labels: LabelRecorder) -> None:
         self.rng = rng
+        self.labels = labels
         self.estate = estate
         self.day = day
         self.day0 = day0
@@ -88,6 +101,7 @@ class FlowLogs:
         self.ipv6 = 0
         self.scanned_ports: set[int] = set()
         self.flows = FlowRecords(rng)
+        self.planted_flows = FlowRecords(labels.rng)
 
     def generate(self) -> None:
         """Fill `objects` with the day's flow log files and count what they hold."""
@@ -103,10 +117,24 @@ class FlowLogs:
         self._brute_force(prod_windows, 300, BRUTE_FORCE_SSH[0][0], bastion, 22, "03:05", 95, 6, None)
         # The second SSH campaign outlasts the moment bastion-sg is opened to the world (14:03).
         self._brute_force(prod_windows, 300, BRUTE_FORCE_SSH[1][0], bastion, 22, "13:05", 105, 5, "14:03")
+        # Once let in, its SSH sessions are accepted connections from a country outside the allow-list.
+        self.labels.expect(BRUTE_FORCE_SSH[1][0], INBOUND_FROM_UNEXPECTED_COUNTRY)
         jump = e.enis["dev-jump"]
         self._brute_force(dev_windows, 3600, BRUTE_FORCE_RDP[0][0], jump, 3389, "08:40", 100, 5, None)
         self._brute_force(dev_windows, 3600, BRUTE_FORCE_RDP[1][0], jump, 3389, "19:15", 70, 6, None)
+        for src, _ in BRUTE_FORCE_SSH + BRUTE_FORCE_RDP:
+            self.labels.expect(src, SSH_RDP_BRUTE_FORCE)
+            # Hundreds of rejects, but a handful a minute and to one port.
+            self.labels.benign(src, REJECT_FLOOD, PORT_SCAN)
         self._port_scan(prod_windows, alb, "06:12", 25)
+        self.labels.expect(PORT_SCANNER[0], PORT_SCAN)
+        # About 26 rejects a minute; one probe each of SSH and RDP; accepted on 80 and 443 only.
+        self.labels.benign(PORT_SCANNER[0], REJECT_FLOOD, SSH_RDP_BRUTE_FORCE, INBOUND_FROM_UNEXPECTED_COUNTRY)
+
+        self._reject_flood(prod_windows, bastion, 23, "16:21")
+        self._health_check(prod_windows, e.enis["app-1"], "12:00:10")
+        self._mistyped_ssh(dev_windows, jump, "10:14:27")
+        self._debugging_session(prod_windows, bastion, "14:05")
 
         for w, recs in prod_windows.items():
             self._emit(e.flow_log_prod, PROD, V2_FIELDS, "2", w, recs)
@@ -164,6 +192,7 @@ class FlowLogs:
                 self.flows.outbound(out, src, r.choice(INTERNET_SERVICES), 443, 6, w0, width, "8", "AMAZON")
         if 9 <= hour < 18 and r.random() < 0.25:
             self.flows.inbound(out, e["bastion"], OFFICE_IP, 22, w0, width, 600)
+            self.labels.benign(OFFICE_IP, INBOUND_FROM_UNEXPECTED_COUNTRY)  # SSH accepted, from the US
         if r.random() < 1 / 12:
             self.flows.ping(out, e["batch"], r.choice((e["app-1"], e["app-2"])), w0, width)
         out.append(self.flows.status_record(self.estate.idle, w0, w0 + width - 1, "NODATA"))
@@ -307,6 +336,63 @@ class FlowLogs:
                 windows[w].append(
                     self.flows.record(eni, PORT_SCANNER[0], eni.ip, sport, port, 6, 1, 44, s, s, "REJECT", "ingress", 2)
                 )
+
+    # What follows is added for the detections' labels alone and draws from the labels' generator.
+
+    def _reject_flood(self, windows: dict[int, list[dict[str, str]]], eni: Eni, port: int, minute: str) -> None:
+        """150-180 SYNs to one closed port, all within one minute: a flood, but no port scan."""
+        r, src = self.labels.rng, FLOOD_SOURCE[0]
+        t0 = self.day0 + since_midnight(minute)
+        w = (t0 - self.day0) // 300 * 300
+        for _ in range(150 + r.randint(0, 30)):
+            s = t0 + r.randrange(60)
+            sport = self.planted_flows.ephemeral_port()
+            windows[w].append(
+                self.planted_flows.record(eni, src, eni.ip, sport, port, 6, 1, 40, s, s, "REJECT", "ingress", 2)
+            )
+        self.labels.expect(src, REJECT_FLOOD)
+        self.labels.benign(src, PORT_SCAN)
+
+    def _health_check(self, windows: dict[int, list[dict[str, str]]], eni: Eni, begin: str) -> None:
+        """The monitoring host inside the VPC probes 28 ports of `eni`, which its security
+        group rejects, within five minutes: a scan from a private address, which is no alert."""
+        r, e = self.labels.rng, self.estate
+        subnet_id, vpc, _, az, az_id = e.subnets["prod-app-a"]
+        monitor = Eni(
+            "eni-" + random_hex(r, 17), MONITOR_IP, PROD, vpc, subnet_id, az, az_id, "i-" + random_hex(r, 17), "monitor"
+        )
+        # Metrics exporters on 9100-9119 and the usual service ports.
+        ports = (*range(9100, 9120), 2375, 3306, 5432, 6379, 8080, 8443, 9200, 27017)
+        t0 = self.day0 + since_midnight(begin)
+        w = (t0 - self.day0) // 300 * 300
+        for i, port in enumerate(ports):
+            s = t0 + i * 8
+            sport = self.planted_flows.ephemeral_port()
+            windows[w].append(
+                self.planted_flows.record(
+                    monitor, MONITOR_IP, eni.ip, sport, port, 6, 1, 60, s, s, "ACCEPT", "egress", 2, path="1"
+                )
+            )
+            windows[w].append(
+                self.planted_flows.record(eni, MONITOR_IP, eni.ip, sport, port, 6, 1, 60, s, s, "REJECT", "ingress", 2)
+            )
+        self.labels.benign(MONITOR_IP, PORT_SCAN)
+
+    def _mistyped_ssh(self, windows: dict[int, list[dict[str, str]]], eni: Eni, at: str) -> None:
+        """An administrator tries SSH on the Windows jump host, which takes RDP only: one reject."""
+        s = self.day0 + since_midnight(at)
+        w = (s - self.day0) // 3600 * 3600
+        sport = self.planted_flows.ephemeral_port()
+        windows[w].append(
+            self.planted_flows.record(eni, OFFICE_IP, eni.ip, sport, 22, 6, 1, 60, s, s, "REJECT", "ingress", 2)
+        )
+        self.labels.benign(OFFICE_IP, SSH_RDP_BRUTE_FORCE)
+
+    def _debugging_session(self, windows: dict[int, list[dict[str, str]]], eni: Eni, window: str) -> None:
+        """bob, who opened SSH to the world at 14:03, connects from Germany, an allowed country."""
+        w = since_midnight(window)
+        self.planted_flows.inbound(windows[w], eni, BOB_IP, 22, self.day0 + w, 300, 600)
+        self.labels.benign(BOB_IP, INBOUND_FROM_UNEXPECTED_COUNTRY)
 
 
 # --- CloudTrail ----------------------------------------------------------------------------------

@@ -34,6 +34,17 @@ def _bool_from_yes_no(value: Any) -> bool:
     return str(value).lower() not in ("no", "false")
 
 
+NestedFreeForm = tuple[str, tuple[str, ...], tuple[str, ...], str]
+
+
+def _nested_free_form(source: str, name: str) -> NestedFreeForm:
+    """A ``free_form`` entry with dotted paths -> (first record key, the keys below it, the
+    containers of the name under ``aws.cloudtrail`` and ``aws.cloudtrail.flattened``, the name)."""
+    first, *inner = source.split(".")
+    *parents, leaf = name.split(".")
+    return first, tuple(inner), tuple(parents), leaf
+
+
 class CloudTrailNormalizer:
     """Maps CloudTrail records (already parsed JSON objects) to ECS documents."""
 
@@ -43,7 +54,10 @@ class CloudTrailNormalizer:
         self._keep_original = keep_original
         self._user_agents = UserAgentParser()
         self._moves = FieldMoves(spec["fields"], spec["constants"])
-        self._free_form = list(spec["free_form"].items())
+        free_form: dict[str, str] = spec["free_form"]
+        # Top-level objects in the plain loop; the few nested ones (userIdentity...) walk their path.
+        self._free_form = [(s, n) for s, n in free_form.items() if "." not in s and "." not in n]
+        self._nested_free_form = [_nested_free_form(s, n) for s, n in free_form.items() if "." in s or "." in n]
         self._categories = {
             name: (list(v["category"]) if "category" in v else None, list(v["type"]))
             for name, v in spec["categories"].items()
@@ -100,6 +114,15 @@ class CloudTrailNormalizer:
             aws[name] = text
             if len(text) < MAX_RENDERED:
                 flattened[name] = cleaned
+        for source, inner, parents, name in self._nested_free_form:
+            value = rec.get(source)
+            for key in inner:
+                if value.__class__ is not dict:
+                    value = None
+                    break
+                value = value.get(key)
+            if value is not None:
+                self._keep_nested(value, parents, name, aws, flattened)
         if flattened:
             existing = aws.get("flattened")
             aws["flattened"] = flattened if existing is None else {**existing, **flattened}
@@ -117,6 +140,25 @@ class CloudTrailNormalizer:
         if isinstance(provider, str) and provider.endswith(".amazonaws.com"):
             doc["cloud"]["service"] = {"name": provider.split(".", 1)[0]}
         return doc
+
+    @staticmethod
+    def _keep_nested(value: Any, parents: tuple[str, ...], name: str, aws: dict[str, Any],
+                     flattened: dict[str, Any]) -> None:
+        """A nested free-form object: its text at ``aws.cloudtrail.<parents>.<name>``, the object
+        at ``aws.cloudtrail.flattened.<parents>.<name>``."""
+        cleaned, text = clean_and_render(value)
+        if cleaned is None:
+            return
+        if not isinstance(value, (dict, list)):
+            text = str(value)
+        text_at = aws
+        for part in parents:
+            text_at = text_at.setdefault(part, {})
+        text_at[name] = text
+        if len(text) < MAX_RENDERED:
+            for part in parents:
+                flattened = flattened.setdefault(part, {})
+            flattened[name] = cleaned
 
     def _source(self, rec: dict[str, Any], doc: dict[str, Any]) -> None:
         # sourceIPAddress holds an address, or a service name such as ec2.amazonaws.com.

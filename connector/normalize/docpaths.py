@@ -41,6 +41,40 @@ class FieldMoves:
         self.source = source  # kept for debugging
 
 
+def _container_anchors(rules: list[tuple[str, dict[str, Any]]], writers: dict[str, list[int]],
+                       constants: dict[str, Any], containers: dict[tuple[str, ...], str]
+                       ) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Containers filled only from inside one record object -> that object's path.
+
+    Such a container is created where the generated code has found the object, instead of on
+    every record: records mostly lack the optional objects (``addendum``, ``onBehalfOf``...).
+    A container that takes a constant or a contested target stays created up front.
+    """
+    fixed = {tuple(dotted.split(".")[:-1]) for dotted in constants}
+    fixed |= {tuple(dotted.split(".")[:-1]) for dotted, indexes in writers.items() if len(indexes) > 1}
+    blocks: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for source, rule in rules:
+        block = tuple(source.split(".")[:-1])
+        for dotted in rule["to"]:
+            if len(writers[dotted]) == 1:
+                parts = tuple(dotted.split(".")[:-1])
+                for depth in range(1, len(parts) + 1):
+                    blocks.setdefault(parts[:depth], []).append(block)
+    anchors: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for path in containers:
+        if not path or path not in blocks or any(f[:len(path)] == path for f in fixed):
+            continue
+        common = blocks[path][0]
+        for block in blocks[path][1:]:
+            n = 0
+            while n < min(len(common), len(block)) and common[n] == block[n]:
+                n += 1
+            common = common[:n]
+        if common:
+            anchors[path] = common
+    return anchors
+
+
 def _generate_builder(fields: dict[str, dict[str, Any]], constants: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     namespace: dict[str, Any] = {"PLACEHOLDERS": _PLACEHOLDERS, "ISO": iso_millis}
     containers: dict[tuple[str, ...], str] = {(): "doc"}
@@ -79,11 +113,14 @@ def _generate_builder(fields: dict[str, dict[str, Any]], constants: dict[str, An
             node = node.setdefault(part, {})
         node.setdefault("\0", []).append(index)
 
+    for dotted in writers:
+        target(dotted)
+    anchors = _container_anchors(rules, writers, constants, containers)
     body: list[str] = []
     pending: list[str] = []  # "m_<index>_<n>" locals for contested targets
     counter = [0]
 
-    def walk(node: dict[str, Any], var: str, indent: str) -> None:
+    def walk(node: dict[str, Any], var: str, indent: str, at: tuple[str, ...] = ()) -> None:
         for key, child in node.items():
             if key == "\0":
                 continue
@@ -120,7 +157,11 @@ def _generate_builder(fields: dict[str, dict[str, Any]], constants: dict[str, An
                     body.append(f"{inner}    bucket.append({value})")
             if any(k != "\0" for k in child):
                 body.append(f"{indent}if type({v}) is dict:")
-                walk(child, v, indent + "    ")
+                inside = (*at, key)
+                for path, anchor in anchors.items():
+                    if anchor == inside:
+                        body.append(f"{indent}    {containers[path]} = {{}}")
+                walk(child, v, indent + "    ", inside)
 
     walk(trie, "rec", "    ")
     for dotted, indexes in writers.items():
@@ -138,7 +179,10 @@ def _generate_builder(fields: dict[str, dict[str, Any]], constants: dict[str, An
             body.append(f"        {containers[path[:-1]]}[{path[-1]!r}] = {containers[path]}")
     body.append("    return doc")
     head = ["def build(rec, related):"]
-    for _path, var in sorted(containers.items(), key=lambda kv: len(kv[0])):
-        head.append(f"    {var} = {{{', '.join(init.get(var, []))}}}")
+    for path, var in sorted(containers.items(), key=lambda kv: len(kv[0])):
+        if path in anchors:
+            head.append(f"    {var} = None")
+        else:
+            head.append(f"    {var} = {{{', '.join(init.get(var, []))}}}")
     head += [f"    {local} = None" for local in dict.fromkeys(pending)]
     return "\n".join(head + body) + "\n", namespace

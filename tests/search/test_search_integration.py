@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import pytest
+import yaml
 
+from connector.config import AppConfig
+from connector.normalize.specs import mappings_dir
+from connector.pipeline import RecordProcessor
 from connector.sinks.base import Batch
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
@@ -22,6 +27,8 @@ from tests.search.ecs_docs import (
     mapping_violation_batch,
 )
 from tests.servers.search_cluster import SearchCluster, http_json
+from tests.unit._support import gz, process
+from tests.unit.cloudtrail_records import EVERY_FIELD
 
 pytestmark = pytest.mark.integration
 _namespaces = itertools.count()
@@ -140,6 +147,34 @@ def test_cloudtrail_entities_are_keywords_one_term_query_finds(deployed: Any, na
         "related.entity": "keyword", "target.entity.id": "keyword"}
     assert _count(cluster, stream, {"term": {"related.entity": "arn:aws:iam::123456789012:user/u1"}}) == 5
     assert _count(cluster, stream, {"term": {"target.entity.id": "sg-0003"}}) == 1
+
+
+def _value_at(doc: dict[str, Any], path: str) -> Any:
+    node: Any = doc
+    for key in path.split("."):
+        node = node[0][key] if isinstance(node, list) else node[key]
+    return node
+
+
+def test_every_cloudtrail_field_is_found_where_the_sigma_pipeline_looks(deployed: Any, namespace: str) -> None:
+    """A record with every field of CloudTrail's record reference, normalized and indexed: a term
+    query on each field the Sigma pipeline maps a CloudTrail name to finds it."""
+    cluster = deployed[0]
+    stream = f"logs-aws_connector.cloudtrail-{namespace}"
+    processor = RecordProcessor(AppConfig())
+    try:
+        key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/27/111122223333_CloudTrail_us-east-1_x.json.gz"
+        (doc,) = process(processor, gz(json.dumps({"Records": [EVERY_FIELD]})), key).docs
+    finally:
+        processor.close()
+    batch = Batch()
+    batch.add(doc, "aws.cloudtrail", "test://every-field")
+    assert _deliver(cluster, namespace, batch) == 1
+    pipeline = yaml.safe_load((mappings_dir() / "sigma" / "aws_connector_ecs.yml").read_text())
+    fields = next(t for t in pipeline["transformations"] if t["id"] == "cloudtrail_fields")["mapping"]
+    missed = {name: path for name, path in fields.items()
+              if _count(cluster, stream, {"term": {path: _value_at(doc, path)}}) != 1}
+    assert not missed, missed
 
 
 def test_geo_location_is_geo_point_and_queryable(deployed: Any, namespace: str) -> None:

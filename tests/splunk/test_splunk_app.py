@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
-from connector.detections import convert, splunk_saved_searches
+from connector.detections import convert, handwritten, splunk_saved_searches
+from connector.detections.pipeline import allow_lists
 
 APP = Path(__file__).resolve().parents[2] / "deploy" / "splunk" / "aws_siem_connector"
 SOURCETYPE_DATASET = {"aws:connector:vpcflow": "vpcflow", "aws:connector:cloudtrail": "cloudtrail",
@@ -39,18 +40,39 @@ def test_appinspect_finds_no_failure_or_error(tmp_path: Path) -> None:
     assert summary["success"] > 50
 
 
-def test_alerts_are_the_bundled_sigma_rules(capsys: pytest.CaptureFixture[str]) -> None:
+def test_alerts_are_the_bundled_sigma_rules_and_hand_written_detections(capsys: pytest.CaptureFixture[str]) -> None:
     committed = (APP / "default" / "savedsearches.conf").read_text()
-    assert committed == splunk_saved_searches(convert("splunk").detections)
+    detections = convert("splunk").detections
+    assert committed == splunk_saved_searches(detections, handwritten())
     assert main(["content", "sigma", "--backend", "splunk", "--format", "savedsearches"]) == 0
     assert capsys.readouterr().out == committed
     searches = _conf("savedsearches.conf")
-    assert sorted(searches.sections()) == sorted(d.title for d in convert("splunk").detections)
-    for title in searches.sections():
-        stanza = searches[title]
-        assert stanza["search"].startswith('`aws_connector_index` sourcetype="aws:connector:cloudtrail" ')
+    assert sorted(searches.sections()) == sorted([d.title for d in detections] + [h.title for h in handwritten()])
+    assert len(searches.sections()) >= 20
+    for detection in detections:
+        stanza = searches[detection.title]
+        sourcetype = {"aws.cloudtrail": "cloudtrail", "aws.vpcflow": "vpcflow"}[detection.dataset]
+        assert stanza["search"].startswith(f'`aws_connector_index` sourcetype="aws:connector:{sourcetype}" ')
         assert (stanza["disabled"], stanza["enableSched"], stanza["cron_schedule"]) == ("1", "1", "*/5 * * * *")
-    assert "aws_connector_index" in _conf("macros.conf").sections()
+        if detection.threshold is not None:  # counting rules: stats over time buckets, in one line
+            assert f"| bin _time span={detection.threshold.timespan} | stats " in stanza["search"]
+    for hand in handwritten():
+        assert searches[hand.title]["search"] == hand.splunk
+        assert searches[hand.title]["dispatch.earliest_time"] == hand.splunk_earliest
+
+
+def test_macros_hold_the_index_and_the_allow_lists(capsys: pytest.CaptureFixture[str]) -> None:
+    committed = (APP / "default" / "macros.conf").read_text()
+    assert main(["content", "sigma", "--backend", "splunk", "--format", "macros"]) == 0
+    assert capsys.readouterr().out == committed
+    macros = _conf("macros.conf")
+    assert macros["aws_connector_index"]["definition"] == "index=*"
+    allowed = macros["aws_connector_allowed_countries"]["definition"]
+    assert allowed == "source.geo.country_iso_code IN (" + ", ".join(
+        f'"{c}"' for c in allow_lists()["allowed_countries"]) + ")"
+    # The alert that reads it names the macro, not a copy of the list.
+    searches = _conf("savedsearches.conf")
+    assert any("NOT `aws_connector_allowed_countries`" in searches[t]["search"] for t in searches.sections())
 
 
 def test_dashboards_are_valid_simple_xml_over_the_macro() -> None:

@@ -50,7 +50,7 @@ def test_one_unconvertible_rule_does_not_hide_the_others(tmp_path: Path, capsys:
     out, err = capsys.readouterr()
     assert code == 1
     (query,) = _queries(out)
-    assert "event.action:ConsoleLogin" in query
+    assert "event.action.caseless:ConsoleLogin" in query
     (line,) = err.strip().splitlines()
     assert line.startswith(f"{windows}: ") and "Whoami Execution" in line
     assert "product: windows, category: process_creation" in line and "Traceback" not in err
@@ -86,6 +86,7 @@ def test_input_errors_exit_2_with_one_line(tmp_path: Path, capsys: pytest.Captur
 def test_ndjson_lists_every_bundled_rule(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["content", "sigma", "--format", "ndjson"]) == 0
     rules = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(rules) == len(list(bundled_rules_dir().glob("*.yml"))) == 14
+    assert len(rules) == len(list(bundled_rules_dir().glob("*.yml"))) >= 20
     assert {r["backend"] for r in rules} == {"lucene"}
-    assert all(r["query"].startswith("event.dataset:aws.cloudtrail AND ") for r in rules)
+    assert all(r["query"].startswith(("event.dataset:aws.cloudtrail AND ", "event.dataset:aws.vpcflow AND "))
+               for r in rules)

@@ -1,0 +1,1 @@
+"""Checks on the detections the connector generates: the queries, against their languages' rules."""
