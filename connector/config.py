@@ -15,10 +15,10 @@ from connector.enrich.geoip import EMBEDDED_CITY_DB, GeoIpSettings
 from connector.errors import ConfigError
 
 SECTIONS = {"geoip", "normalize", "sink", "dlq", "pipeline", "splunk_hec", "elasticsearch", "opensearch", "file",
-            "aws", "forward", "backfill", "cloudwatch"}
-# Sections validated by the component that owns them (a sink, a source, a service).
+            "aws", "forward", "backfill", "cloudwatch", "kibana", "opensearch_dashboards"}
+# Sections validated by the component that owns them (a sink, a source, a service, a deploy target).
 COMPONENT_SECTIONS = ("sink", "splunk_hec", "elasticsearch", "opensearch", "file", "aws", "forward", "backfill",
-                      "cloudwatch")
+                      "cloudwatch", "kibana", "opensearch_dashboards")
 ENV_PREFIX = "AWS_SIEM_CONNECTOR_"
 
 

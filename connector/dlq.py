@@ -7,6 +7,7 @@ returns, so a Lambda function or a container keeps its dead letters past its own
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -43,7 +44,58 @@ def dead_letter_json(letter: DeadLetter) -> bytes:
         "reason": letter.reason,
         "record": _bounded(letter.record),
     }
-    return orjson.dumps(entry, default=repr, option=orjson.OPT_NON_STR_KEYS) + b"\n"
+    try:
+        return orjson.dumps(entry, default=repr, option=orjson.OPT_NON_STR_KEYS) + b"\n"
+    except orjson.JSONEncodeError:
+        # A record nested deeper than orjson writes, a lone surrogate, an integer beyond 64 bits:
+        # the record becomes its JSON text, written without recursion, and the rest is escaped.
+        entry = {name: _escaped(value) for name, value in entry.items() if name != "record"}
+        entry["record"] = _bounded(_json_text(letter.record))
+        return orjson.dumps(entry) + b"\n"
+
+
+def _escaped(value: Any) -> Any:
+    return value.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(value, str) else value
+
+
+def _json_text(value: Any) -> str:
+    """JSON text of a parsed record, however deep, with an explicit stack instead of recursion;
+    strings and numbers are written as the standard library writes them (surrogates escaped)."""
+    parts: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Text):
+            parts.append(item.text)
+        elif isinstance(item, dict):
+            parts.append("{")
+            stack.append(_Text("}"))
+            entries = list(item.items())
+            for index in range(len(entries) - 1, -1, -1):
+                key, inner = entries[index]
+                stack.append(inner)
+                stack.append(_Text(("," if index else "") + json.dumps(str(key)) + ":"))
+        elif isinstance(item, (list, tuple)):
+            parts.append("[")
+            stack.append(_Text("]"))
+            for index in range(len(item) - 1, -1, -1):
+                stack.append(item[index])
+                if index:
+                    stack.append(_Text(","))
+        elif item is None or isinstance(item, (str, int, float)):
+            parts.append(json.dumps(item))
+        else:
+            parts.append(json.dumps(repr(item)))
+    return "".join(parts)
+
+
+class _Text:
+    """Punctuation ``_json_text`` writes as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def split_s3_url(url: str) -> tuple[str, str]:

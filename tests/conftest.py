@@ -8,11 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from connector.demo.estate import DemoManifest, generate_estate
 from tests.servers.search_cluster import SearchCluster
 
 _REPORTS: dict[str, list[str]] = {}
+
+# Property tests: a bounded number of examples in every run, many more with
+# ``--hypothesis-profile=thorough``. No example database: runs leave nothing behind.
+settings.register_profile("default", max_examples=50, deadline=None, database=None)
+settings.register_profile("thorough", max_examples=2000, deadline=None, database=None)
+settings.load_profile("default")
 
 
 class Report:

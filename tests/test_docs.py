@@ -38,7 +38,7 @@ def test_every_command_line_in_the_docs_is_accepted_by_the_parser() -> None:
     ("```sh\naws-siem-connector content sigma --backend lucene A.yml B.yml\n```", None),
     ("```sh\naws-siem-connector normalize --no-such-flag PATH\n```", "unrecognized arguments: --no-such-flag"),
     ("Run `aws-siem-connector content --backend splunk` to ...", "required: KIND"),
-    ("| `aws-siem-connector deploy kibana\\|opensearch` | ... |", "invalid choice: 'kibana'"),
+    ("| `aws-siem-connector deploy splunk\\|opensearch` | ... |", "invalid choice: 'splunk'"),
     ("```sh\nexport X=1 && aws-siem-connector backfill --workers many \\\n  --source DIR\n```", "invalid int value"),
 ])
 def test_the_check_itself_catches_a_broken_command_line(doc: str, expected: str | None, tmp_path: Path) -> None:

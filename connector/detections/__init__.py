@@ -8,8 +8,7 @@ unchanged on its data in Elasticsearch, OpenSearch or Splunk. pySigma and its ba
 optional extra: ``pip install 'aws-siem-connector[sigma]'``.
 """
 
-from connector.detections.backends import BACKENDS
-from connector.detections.conversion import Conversion, Detection, Threshold, convert
+from connector.detections.conversion import BACKENDS, Conversion, Detection, Threshold, convert
 from connector.detections.handwritten import HandwrittenDetection, NewTerms, handwritten
 from connector.detections.rules import Refusal, bundled_rules_dir
 from connector.detections.splunk_alerts import splunk_macros, splunk_saved_searches

@@ -25,7 +25,6 @@ from sigma.types import SigmaRegularExpression, SigmaRegularExpressionFlag, Sigm
 from connector.detections.catalogue import CASELESS, FLATTENED_TYPES, LOWERCASE_VALUED, FieldCatalogue
 from connector.errors import ConfigError
 
-BACKENDS = ("lucene", "esql", "eql", "splunk")
 _BASES = {
     "lucene": ("sigma.backends.elasticsearch.elasticsearch_lucene", "LuceneBackend"),
     "esql": ("sigma.backends.elasticsearch.elasticsearch_esql", "ESQLBackend"),

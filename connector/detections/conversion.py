@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connector.detections.backends import BACKENDS, backend
 from connector.detections.pipeline import SERVICES, build_pipeline, catalogues
 from connector.detections.rules import Refusal, bundled_rules_dir, load_rules, one_line, rule_file
 from connector.errors import ConfigError
 
+# The query languages; their pySigma backends (an optional extra) load only when a rule converts.
+BACKENDS = ("lucene", "esql", "eql", "splunk")
 # What a Lucene or EQL query cannot say.
 _NO_FIELD_REFERENCES = {"lucene", "eql"}
 
@@ -77,6 +78,7 @@ def convert(backend_name: str, rule_paths: Sequence[str | Path] = ()) -> Convers
         import sigma  # noqa: F401
     except ImportError:
         raise ConfigError("Sigma conversion needs pySigma: pip install 'aws-siem-connector[sigma]'") from None
+    from connector.detections.backends import backend
     paths = [Path(p) for p in rule_paths] or [bundled_rules_dir()]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:

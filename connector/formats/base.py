@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -129,30 +130,103 @@ def read_all(chunks: Iterable[bytes], limit: int) -> bytes:
     return b"".join(parts)
 
 
-def iter_line_blocks(chunks: Iterable[bytes], max_line: int) -> Iterator[list[str]]:
+@dataclass(slots=True)
+class OverlongLine:
+    """A line longer than the reader's limit, passed over without holding it: its first bytes and
+    its length. It stands in its block sequence for exactly one line."""
+
+    head: str
+    size: int
+    limit: int
+
+    def letter(self, origin: str, line_no: int) -> DeadLetter:
+        """The dead letter of this line, at line ``line_no`` of ``origin``."""
+        return DeadLetter(self.head, f"a line of {self.size} bytes, longer than the {self.limit} bytes a record "
+                                     "may have: passed over", origin, f"line {line_no}")
+
+
+OVERLONG_HEAD_BYTES = 64 * 1024
+
+
+def iter_line_blocks(chunks: Iterable[bytes], max_line: int) -> Iterator[list[str] | OverlongLine]:
     """Yield the payload's lines in blocks (C-level splitting, no per-line Python call).
 
-    A line longer than ``max_line`` bytes raises instead of filling memory; line endings are
-    stripped; the final line needs no newline.
+    A line longer than ``max_line`` bytes is not held in memory: it comes out as one
+    ``OverlongLine`` and reading goes on with the line after it. Line endings are stripped; the
+    final line needs no newline.
     """
     carry = b""
+    overlong: OverlongLine | None = None
     for data in chunks:
+        if overlong is not None:
+            end = data.find(b"\n")
+            if end < 0:
+                overlong.size += len(data)
+                continue
+            overlong.size += end
+            yield overlong
+            overlong = None
+            data = data[end + 1 :]
         buf = carry + data if carry else data
         cut = buf.rfind(b"\n")
         if cut < 0:
             carry = buf
-            if len(carry) > max_line:
-                raise DecompressionBomb(f"a line longer than {max_line} bytes")
-            continue
-        carry = buf[cut + 1 :]
+        else:
+            carry = buf[cut + 1 :]
+            text = buf[:cut].decode("utf-8", "replace")
+            if "\r" in text:
+                text = text.replace("\r", "")
+            yield text.split("\n")
         if len(carry) > max_line:
-            raise DecompressionBomb(f"a line longer than {max_line} bytes")
-        text = buf[:cut].decode("utf-8", "replace")
-        if "\r" in text:
-            text = text.replace("\r", "")
-        yield text.split("\n")
-    if carry:
+            overlong = OverlongLine(carry[:OVERLONG_HEAD_BYTES].decode("utf-8", "replace"), len(carry), max_line)
+            carry = b""
+    if overlong is not None:
+        yield overlong
+    elif carry:
         yield [carry.decode("utf-8", "replace").rstrip("\r")]
+
+
+_STRUCTURE = re.compile(rb'["\\\[\]{},]')
+
+
+def array_elements(data: bytes) -> tuple[list[bytes], bytes, bytes]:
+    """The top-level elements of a run of JSON array elements, told apart by brackets, commas and
+    quotes alone, so that a value JSON does not allow (1e400, bytes that are not UTF-8, a lone
+    surrogate) still has its bounds and its neighbours can be read. Returns the complete
+    elements, the last one when it is still open at the end of ``data`` (else ``b""``), and what
+    follows the bracket that closes the array, if one does."""
+    elements: list[bytes] = []
+    depth = 0
+    in_string = False
+    start = position = 0
+    while (match := _STRUCTURE.search(data, position)) is not None:
+        char = data[match.start()]
+        position = match.end()
+        if in_string:
+            if char == 0x5C:  # a backslash: the next byte is escaped
+                position += 1
+            elif char == 0x22:
+                in_string = False
+        elif char == 0x22:
+            in_string = True
+        elif char in (0x7B, 0x5B):
+            depth += 1
+        elif char in (0x7D, 0x5D):
+            if depth == 0:  # the array's own closing bracket
+                last = data[start:match.start()]
+                if last.strip():
+                    elements.append(last)
+                return elements, b"", data[match.start() + 1 :]
+            depth -= 1
+        elif depth == 0:  # a comma between elements
+            elements.append(data[start:match.start()])
+            start = position
+    last = data[start:]
+    if depth or in_string:
+        return elements, last, b""
+    if last.strip():
+        elements.append(last)
+    return elements, b"", b""
 
 
 class JsonPayload(NamedTuple):
@@ -197,11 +271,17 @@ def inflate_bounded(data: bytes, limit: int) -> bytes:
     return out
 
 
-def json_lines(blocks: Iterable[list[str]], origin: str) -> Iterator[tuple[int, Any, str] | DeadLetter]:
+def json_lines(blocks: Iterable[list[str] | OverlongLine], origin: str
+               ) -> Iterator[tuple[int, Any, str] | DeadLetter]:
     """``(line number, value, line)`` for each non-blank line of one JSON value per line; a line
-    that is not JSON comes out as a dead letter naming it, and the lines after it still flow."""
+    that is not JSON (or too long to read) comes out as a dead letter naming it, and the lines
+    after it still flow."""
     line_no = 0
     for block in blocks:
+        if isinstance(block, OverlongLine):
+            line_no += 1
+            yield block.letter(origin, line_no)
+            continue
         for line in block:
             line_no += 1
             if not line.strip():

@@ -15,9 +15,11 @@ from connector.formats.base import (
     EMPTY_RULE,
     READ_ERRORS,
     DecompressionBomb,
+    OverlongLine,
     Parsed,
     RawBatch,
     Skipped,
+    array_elements,
     iter_line_blocks,
     json_lines,
     payload_chunks,
@@ -94,6 +96,8 @@ class CloudTrailReader:
     def _from_document(self, doc: Any, origin: str) -> Iterator[Parsed]:
         if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
             records = doc["Records"]
+            if not records:
+                yield Skipped(EMPTY_RULE, 1, origin)
             for start in range(0, len(records), CHUNK_RECORDS):
                 part = records[start : start + CHUNK_RECORDS]
                 originals: list[str | None] | None = None
@@ -113,7 +117,7 @@ class CloudTrailReader:
         yield DeadLetter(doc, f"not a CloudTrail document: expected {{\"Records\": [...]}}, found {shape}",
                          origin, "object")
 
-    def read_lines(self, blocks: Iterable[list[str]], origin: str) -> Iterator[Parsed]:
+    def read_lines(self, blocks: Iterable[list[str] | OverlongLine], origin: str) -> Iterator[Parsed]:
         """One JSON record per line (CloudWatch Logs events, NDJSON files); a read error after
         some lines still delivers those lines, then one dead letter says where it broke."""
         batch = self._new_batch()
@@ -146,7 +150,8 @@ class CloudTrailReader:
         """A ``{"Records": [...]}`` document read record by record, so memory stays flat whatever
         its size. Records are cut where one object ends and the next begins with "eventVersion"
         (an unescaped quote cannot occur inside a JSON string, so such a cut is structure); a cut
-        inside a nested value fails to parse and is joined with the next piece instead."""
+        inside a nested value fails to parse and is joined with the next piece instead. A record
+        that is not valid JSON is dead-lettered on its own, and the records after it still flow."""
         batch = self._new_batch()
         buffer = head
         pending = b""  # pieces that did not parse on their own yet
@@ -154,12 +159,34 @@ class CloudTrailReader:
         done = False
 
         def emit(piece: bytes) -> Iterator[Parsed]:
+            nonlocal pending, index
             try:
                 records = [orjson.loads(piece)]
             except orjson.JSONDecodeError:
                 # Records that do not start with eventVersion stay joined: read them as a list.
-                records = orjson.loads(b"[" + piece + b"]")
-            yield from add(records)
+                try:
+                    records = orjson.loads(b"[" + piece + b"]")
+                except orjson.JSONDecodeError:
+                    records = None
+            if records is not None:
+                pending = b""
+                yield from add(records)
+                return
+            # A cut inside a nested value (an element still open at the end), or a record that
+            # is not JSON: brackets and quotes tell where each element ends.
+            elements, still_open, after = array_elements(piece)
+            if after.strip(b" \t\r\n}"):
+                elements.append(after)  # text after the array's end: dead-lettered as it is
+            for element in elements:
+                try:
+                    value = orjson.loads(element)
+                except orjson.JSONDecodeError as exc:
+                    index += 1
+                    yield DeadLetter(element.decode("utf-8", "replace"), f"invalid JSON in the Records array: {exc}",
+                                     origin, f"record {index}")
+                    continue
+                yield from add([value])
+            pending = still_open + b"," if still_open else b""
 
         def add(records: list[Any]) -> Iterator[Parsed]:
             nonlocal batch, index
@@ -190,11 +217,7 @@ class CloudTrailReader:
                 for end, next_start in cuts:
                     piece = pending + buffer[start:end]
                     start = next_start
-                    try:
-                        yield from emit(piece)
-                        pending = b""
-                    except orjson.JSONDecodeError:
-                        pending = piece + b","  # a cut inside a nested value: keep joining
+                    yield from emit(piece)
                 buffer = buffer[start:]
                 if done:
                     break
@@ -208,6 +231,10 @@ class CloudTrailReader:
             tail = _RECORDS_CLOSING.sub(b"", buffer)
             if tail.strip() or pending:
                 yield from emit(pending + tail)
+            if pending:
+                index += 1
+                yield DeadLetter(pending[:-1].decode("utf-8", "replace"),
+                                 "the Records array ends inside this record", origin, f"record {index}")
         except _STREAM_ERRORS as exc:
             if batch.records:
                 yield batch

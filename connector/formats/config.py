@@ -3,15 +3,18 @@ SQS (raw, SNS-wrapped, or as EventBridge events), including oversized-item point
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 import orjson
 
 from connector.formats.base import (
+    EMPTY_RULE,
     Parsed,
     RawBatch,
     Skipped,
+    array_elements,
     json_lines,
     payload_chunks,
     read_json_payload,
@@ -27,6 +30,7 @@ SNAPSHOT_ITEM = "snapshot_item"
 CHANGE = "change"
 COMPLIANCE = "compliance"
 WRITABILITY_RULE = "AWS Config ConfigWritabilityCheckFile (bucket permission probe)"
+_ITEMS_OPENING = re.compile(r'"configurationItems"\s*:\s*\[')
 
 # Fetches an oversized item's full notification from "bucket/key"; None where S3 is not reachable.
 OversizedFetcher = Callable[[str], bytes]
@@ -66,9 +70,36 @@ class ConfigReader:
         """One notification (or history document) per line."""
         for item in json_lines(blocks, origin):
             if isinstance(item, DeadLetter):
-                yield item
+                yield from self._damaged_items(item)
             else:
                 yield from self.read_document(item[1], origin, item[0])
+
+    def _damaged_items(self, letter: DeadLetter) -> Iterator[Parsed]:
+        """A history or snapshot document that is not JSON as a whole: its items read one by one,
+        so that a damaged item is dead-lettered alone and the others still flow."""
+        line = letter.record
+        opening = _ITEMS_OPENING.search(line) if isinstance(line, str) else None
+        if opening is None:
+            yield letter
+            return
+        kind = SNAPSHOT_ITEM if '"configSnapshotId"' in line else ITEM
+        elements, still_open, _after = array_elements(line[opening.end():].encode())
+        if still_open:
+            elements.append(still_open)
+        batch = RawBatch(DATASET)
+        for number, element in enumerate(elements, 1):
+            try:
+                value = orjson.loads(element)
+            except orjson.JSONDecodeError as exc:
+                yield DeadLetter(element.decode(), f"invalid JSON in configurationItems ({letter.location}): {exc}",
+                                 letter.origin, f"record {number}")
+                continue
+            batch.records.append((kind, value))
+            batch.locations.append(number)
+        if batch.records:
+            yield batch
+        if not elements:
+            yield Skipped(EMPTY_RULE, 1, letter.origin)
 
     def read_document(self, doc: Any, origin: str, location: int) -> Iterator[Parsed]:
         """Classify one parsed document and yield its records, skip or dead letter."""
@@ -83,6 +114,9 @@ class ConfigReader:
             return
         items = doc.get("configurationItems")
         if isinstance(items, list):
+            if not items:
+                yield Skipped(EMPTY_RULE, 1, origin)
+                return
             kind = SNAPSHOT_ITEM if "configSnapshotId" in doc else ITEM
             for start in range(0, len(items), CHUNK_RECORDS):
                 part = items[start : start + CHUNK_RECORDS]
@@ -111,7 +145,7 @@ class ConfigReader:
     def _oversized(self, doc: dict[str, Any], origin: str, location: int) -> Iterator[Parsed]:
         summary = doc.get("s3DeliverySummary") or {}
         where = summary.get("s3BucketLocation") if isinstance(summary, dict) else None
-        if not where:
+        if not where or not isinstance(where, str):
             yield DeadLetter(doc, "oversized configuration item notification without s3BucketLocation", origin,
                              f"record {location}")
             return

@@ -11,6 +11,7 @@ import orjson
 from connector.formats.base import (
     EMPTY_RULE,
     READ_ERRORS,
+    OverlongLine,
     Parsed,
     RawBatch,
     Skipped,
@@ -76,16 +77,23 @@ class FlowLogReader:
         """Read one object or stream: a header (if any) fixes the layout for every line after it."""
         yield from self.read_lines(iter_line_blocks(payload_chunks(raw), MAX_LINE_BYTES), origin)
 
-    def read_lines(self, blocks: Iterable[list[str]], origin: str) -> Iterator[Parsed]:
+    def read_lines(self, blocks: Iterable[list[str] | OverlongLine], origin: str) -> Iterator[Parsed]:
         """Same as ``read`` for lines that are already decoded (CloudWatch Logs events)."""
         layout: tuple[str, ...] | None = None
         batch: RawBatch | None = None
         line_no = 0
         nodata = 0
+        settled = 0  # records and dead letters that came out (an object with none is empty)
         first = True
         failed = False
         try:
             for block in blocks:
+                if isinstance(block, OverlongLine):
+                    line_no += 1
+                    first = False  # a header is the first line: this one was not
+                    settled += 1
+                    yield block.letter(origin, line_no)
+                    continue
                 start = line_no
                 line_no += len(block)
                 if first and block and block[0] and not block[0].isspace():
@@ -100,6 +108,7 @@ class FlowLogReader:
                     if batch is not None and batch.records:
                         yield batch
                     batch = None
+                    settled += len(block)
                     clean = not needs_escaping(" ".join(block))
                     for offset in range(0, len(block), CHUNK_RECORDS):
                         part = block[offset : offset + CHUNK_RECORDS]
@@ -118,6 +127,7 @@ class FlowLogReader:
                     if line[0] == "{":
                         message = _message_of(line)
                         if message is None:
+                            settled += 1
                             yield DeadLetter(line, "JSON flow record without a 'message' string", origin,
                                              f"line {index}")
                             continue
@@ -132,6 +142,7 @@ class FlowLogReader:
                         batch = RawBatch(DATASET, layout=this_layout)
                     batch.records.append(line)
                     batch.locations.append(index)
+                    settled += 1
         except READ_ERRORS as exc:
             failed = True
             if batch is not None:
@@ -142,7 +153,7 @@ class FlowLogReader:
             yield batch
         if nodata:
             yield Skipped(NODATA_RULE, nodata, origin)
-        if first and not failed:
+        if not settled and not nodata and not failed:
             yield Skipped(EMPTY_RULE, 1, origin)
 
     def _plain_block(self, block: list[str]) -> bool:
@@ -185,8 +196,11 @@ class FlowLogReader:
                 yield batch
         except (OSError, ValueError) as exc:
             yield DeadLetter(None, f"unreadable Parquet data: {exc}", origin, f"after row {row}")
+            return
         if nodata:
             yield Skipped(NODATA_RULE, nodata, origin)
+        if not row:
+            yield Skipped(EMPTY_RULE, 1, origin)
 
 
 def _message_of(line: str) -> str | None:

@@ -80,7 +80,8 @@ class CloudTrailNormalizer:
                     original = originals[i] if originals is not None else None
                     doc = self.map_record(rec, original, ingested)
                     encoded = dumps(doc)
-                except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONEncodeError) as exc:
+                except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONEncodeError,
+                        RecursionError) as exc:  # RecursionError: a record nested too deeply
                     out.dead.append(DeadLetter(rec, f"unreadable CloudTrail record: {exc}", origin,
                                                f"record {raw.locations[i]}"))
                     continue

@@ -40,7 +40,8 @@ class ConfigNormalizer:
                     doc = self._compliance_doc(rec) if kind == COMPLIANCE else self._item_doc(kind, rec)
                     doc["event"]["ingested"] = ingested
                     encoded = orjson.dumps(doc)
-                except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONEncodeError) as exc:
+                except (ValueError, TypeError, KeyError, AttributeError, orjson.JSONEncodeError,
+                        RecursionError) as exc:  # RecursionError: a record nested too deeply
                     out.dead.append(DeadLetter(rec, f"unreadable AWS Config record: {exc}", origin, f"record {loc}"))
                     continue
                 out.encoded.append(encoded)

@@ -20,7 +20,11 @@ class EpochFormatter:
             seconds = int(text)
         except ValueError:
             raise ValueError(f"{text!r} is not epoch seconds") from None
-        out = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(seconds))
+        try:
+            moment = time.gmtime(seconds)
+        except (OverflowError, OSError):  # beyond the platform's time_t, or beyond what gmtime can place
+            raise ValueError(f"{text!r} is out of the range of epoch seconds") from None
+        out = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", moment)
         if len(self._cache) >= self._max:
             self._cache.clear()
         self._cache[text] = out

@@ -40,7 +40,8 @@ def canonical_field(name: str) -> str:
 
 def record_id_prefix(origin: str) -> str:
     """Stable prefix of flow-record ids: a short hash of the object key or log stream."""
-    return hashlib.blake2b(origin.encode("utf-8"), digest_size=10).hexdigest() + "-"
+    # surrogatepass: a file name that is not UTF-8 (decoded with surrogate escapes) still has an id.
+    return hashlib.blake2b(origin.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest() + "-"
 
 
 def perimeter_direction(src_public: bool, dst_public: bool) -> str:
@@ -122,11 +123,12 @@ class FlowNormalizer:
         def general(line: str, loc: int, eid: str) -> None:
             try:
                 doc = mapper(line, eid, ingested)
+                # Serialized at once, while the document is still in cache (a number beyond 64 bits fails here).
+                text = dumps(doc)
             except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
                 out.dead.append(DeadLetter(line, f"unreadable flow record: {exc}", origin, f"line {loc}"))
                 return
-            # Serialized at once, while the document is still in cache.
-            encoded.append(dumps(doc))
+            encoded.append(text)
             ids.append(eid)
             timestamps.append(doc["@timestamp"])
 
@@ -158,7 +160,11 @@ class FlowNormalizer:
             for depth in range(1, len(path) + 1):
                 sub = path[:depth]
                 if sub not in containers:
-                    containers[sub] = "c_" + "_".join(p.replace("@", "at_").replace("-", "_") for p in sub)
+                    name = "c_" + "_".join(p.replace("@", "at_").replace("-", "_") for p in sub)
+                    if not name.isidentifier() or name in containers.values():
+                        # A header names a field whose text is no Python name, or two names clash.
+                        name = f"c{len(containers)}"
+                    containers[sub] = name
             return containers[path]
 
         def target(dotted: str) -> tuple[str, str]:

@@ -86,7 +86,7 @@ class SearchSinkConfig:
         }
         for key in ("aws_sigv4", "verify_tls", "data_streams"):
             if key in settings:
-                values[key] = _as_bool(kind, key, settings[key])
+                values[key] = setting_bool(kind, key, settings[key])
         for key in ("aws_region", "aws_service", "ca_certs", "namespace", "index_prefix"):
             if settings.get(key) is not None:
                 if not isinstance(settings[key], str) or not settings[key]:
@@ -98,7 +98,7 @@ class SearchSinkConfig:
                 values[key] = _as_int(kind, key, settings[key], low)
         for key in ("retry_max_seconds", "timeout_seconds"):
             if key in settings:
-                values[key] = _as_float(kind, key, settings[key])
+                values[key] = setting_seconds(kind, key, settings[key])
         config = cls(**values)
         config._validate()
         return config
@@ -149,7 +149,8 @@ class SearchSinkConfig:
         return f"{self.index_prefix}.{short}-{self.namespace}"
 
 
-def _as_bool(kind: str, key: str, value: Any) -> bool:
+def setting_bool(kind: str, key: str, value: Any) -> bool:
+    """``value`` of setting ``kind.key`` as a bool (true/false, yes/no, 1/0), or a ``ConfigError``."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
@@ -167,7 +168,8 @@ def _as_int(kind: str, key: str, value: Any, low: int) -> int:
     return number
 
 
-def _as_float(kind: str, key: str, value: Any) -> float:
+def setting_seconds(kind: str, key: str, value: Any) -> float:
+    """``value`` of setting ``kind.key`` as a positive number, or a ``ConfigError``."""
     try:
         number = float(value)
     except (TypeError, ValueError):

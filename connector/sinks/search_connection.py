@@ -55,42 +55,59 @@ class SearchConnection:
             all_headers["Content-Type"] = "application/json"
         if headers:
             all_headers.update(headers)
-        try:
-            return self.session.request(
-                method,
-                f"{self.url}{path}",
-                data=data,
-                headers=all_headers,
-                auth=self.auth,
-                verify=self.verify,
-                timeout=timeout or self.config.timeout_seconds,
-            )
-        except requests.exceptions.SSLError as exc:
-            raise FatalSinkError(
-                f"{self.config.kind} at {self.url}: TLS verification failed ({_short(exc)});"
-                " set ca_certs to the cluster's CA bundle"
-            ) from None
-        except requests.RequestException as exc:
-            raise SinkError(f"{self.config.kind} at {self.url} unreachable: {_short(exc)}") from None
+        return send_request(
+            self.session,
+            self.config.kind,
+            self.url,
+            method,
+            path,
+            data=data,
+            headers=all_headers,
+            auth=self.auth,
+            verify=self.verify,
+            timeout=timeout or self.config.timeout_seconds,
+        )
 
     def close(self) -> None:
         """Release pooled connections."""
         self.session.close()
 
 
-def _auth_headers(config: SearchSinkConfig) -> dict[str, str]:
-    if config.api_key:
-        key = config.api_key
+def send_request(
+    session: requests.Session, kind: str, base_url: str, method: str, path: str, **options: Any
+) -> requests.Response:
+    """``session.request`` on ``base_url + path``; transport failures become ``SinkError`` naming
+    ``kind`` and the URL, never a header (so no secret)."""
+    try:
+        return session.request(method, f"{base_url}{path}", **options)
+    except requests.exceptions.SSLError as exc:
+        raise FatalSinkError(
+            f"{kind} at {base_url}: TLS verification failed ({_short(exc)}); set ca_certs to the server's CA bundle"
+        ) from None
+    except requests.RequestException as exc:
+        raise SinkError(f"{kind} at {base_url} unreachable: {_short(exc)}") from None
+
+
+def authorization_headers(
+    api_key: str | None, username: str | None, password: str | None, bearer_token: str | None
+) -> dict[str, str]:
+    """The ``Authorization`` header of the one credential given: ``ApiKey``, ``Basic`` or ``Bearer``."""
+    if api_key:
+        key = api_key
         # Accept both Kibana's "encoded" form and the raw "id:api_key" pair.
         if ":" in key:
             key = base64.b64encode(key.encode()).decode()
         return {"Authorization": f"ApiKey {key}"}
-    if config.username is not None and config.password is not None:
-        pair = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()
+    if username is not None and password is not None:
+        pair = base64.b64encode(f"{username}:{password}".encode()).decode()
         return {"Authorization": f"Basic {pair}"}
-    if config.bearer_token:
-        return {"Authorization": f"Bearer {config.bearer_token}"}
+    if bearer_token:
+        return {"Authorization": f"Bearer {bearer_token}"}
     return {}
+
+
+def _auth_headers(config: SearchSinkConfig) -> dict[str, str]:
+    return authorization_headers(config.api_key, config.username, config.password, config.bearer_token)
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:
@@ -108,6 +125,25 @@ def error_reason_text(resp: requests.Response) -> str:
     if isinstance(error, dict):
         return f"{error.get('type')}: {error.get('reason')}"
     return str(error or body)[:300]
+
+
+def check_answer(connection: SearchConnection, resp: requests.Response, doing: str) -> None:
+    """Nothing for a 2xx answer; else a ``SinkError`` (``FatalSinkError`` for 401/403) saying what
+    could not be done and the cluster's reason (and its cause)."""
+    if resp.status_code < 300:
+        return
+    kind = connection.config.kind
+    try:
+        error = orjson.loads(resp.content).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        error = resp.text[:300]
+    if isinstance(error, dict):
+        cause = error.get("caused_by") or {}
+        error = f"{error.get('type')}: {error.get('reason')}" + (
+            f" (caused by {cause.get('type')}: {cause.get('reason')})" if cause else ""
+        )
+    cls = FatalSinkError if resp.status_code in (401, 403) else SinkError
+    raise cls(f"{kind} at {connection.url}: could not {doing} (HTTP {resp.status_code}): {error}")
 
 
 def check_connection(connection: SearchConnection) -> str:

@@ -19,10 +19,10 @@ from typing import Any
 import orjson
 import requests
 
-from connector.errors import FatalSinkError, SinkError
+from connector.errors import SinkError
 from connector.normalize.specs import mappings_dir as specs_mappings_dir
 from connector.sinks.search_config import DATASETS, SearchSinkConfig
-from connector.sinks.search_connection import SearchConnection
+from connector.sinks.search_connection import SearchConnection, check_answer
 
 POLICY_NAME = "aws_connector-logs"
 # Full Elasticsearch distributions install `logs-*-*` at priority 100; ours must win.
@@ -121,7 +121,7 @@ def _put_stamped(
     if current == digest:
         changes.append(f"unchanged {what} {name}{priority}")
         return
-    _check(connection, connection.request("PUT", path, json_body=stamped), f"install {what} {name}")
+    check_answer(connection, connection.request("PUT", path, json_body=stamped), f"install {what} {name}")
     verb = "created" if existing is None else "updated"
     changes.append(f"{verb} {what} {name}{priority}")
 
@@ -157,7 +157,7 @@ def _install_policy(connection: SearchConnection, policy: dict[str, Any], change
 def _install_ilm(connection: SearchConnection, policy: dict[str, Any], changes: list[str]) -> bool:
     status = connection.request("GET", "/_ilm/status")
     if status.status_code in (401, 403):
-        _check(connection, status, "read ILM status")
+        check_answer(connection, status, "read ILM status")
     if status.status_code != 200:
         changes.append(
             f"skipped ILM policy {POLICY_NAME}: this cluster has no index lifecycle management"
@@ -175,7 +175,7 @@ def _install_ilm(connection: SearchConnection, policy: dict[str, Any], changes: 
         changes.append(f"unchanged ILM policy {POLICY_NAME}")
         return True
     resp = connection.request("PUT", f"/_ilm/policy/{POLICY_NAME}", json_body=stamped)
-    _check(connection, resp, f"install ILM policy {POLICY_NAME}")
+    check_answer(connection, resp, f"install ILM policy {POLICY_NAME}")
     changes.append(f"{'created' if existing is None else 'updated'} ILM policy {POLICY_NAME}")
     return True
 
@@ -184,7 +184,7 @@ def _install_ism(connection: SearchConnection, policy: dict[str, Any], changes: 
     path = f"/_plugins/_ism/policies/{POLICY_NAME}"
     resp = connection.request("GET", path)
     if resp.status_code in (401, 403):
-        _check(connection, resp, "read ISM policy")
+        check_answer(connection, resp, "read ISM policy")
     if resp.status_code not in (200, 404) or (resp.status_code == 404 and not _is_json_error(resp)):
         changes.append(
             f"skipped ISM policy {POLICY_NAME}: this cluster has no index state management plugin"
@@ -202,10 +202,10 @@ def _install_ism(connection: SearchConnection, policy: dict[str, Any], changes: 
             return True
         seq, term = current.get("_seq_no"), current.get("_primary_term")
         put = connection.request("PUT", f"{path}?if_seq_no={seq}&if_primary_term={term}", json_body=stamped)
-        _check(connection, put, f"update ISM policy {POLICY_NAME}")
+        check_answer(connection, put, f"update ISM policy {POLICY_NAME}")
         changes.append(f"updated ISM policy {POLICY_NAME}")
         return True
-    _check(connection, connection.request("PUT", path, json_body=stamped), f"install ISM policy {POLICY_NAME}")
+    check_answer(connection, connection.request("PUT", path, json_body=stamped), f"install ISM policy {POLICY_NAME}")
     changes.append(f"created ISM policy {POLICY_NAME}")
     return True
 
@@ -221,23 +221,6 @@ def _get(connection: SearchConnection, path: str) -> dict[str, Any] | None:
     resp = connection.request("GET", path)
     if resp.status_code == 404:
         return None
-    _check(connection, resp, f"read {path}")
+    check_answer(connection, resp, f"read {path}")
     data = orjson.loads(resp.content)
     return data if isinstance(data, dict) else None
-
-
-def _check(connection: SearchConnection, resp: requests.Response, doing: str) -> None:
-    if resp.status_code < 300:
-        return
-    kind = connection.config.kind
-    try:
-        error = orjson.loads(resp.content).get("error")
-    except (orjson.JSONDecodeError, AttributeError):
-        error = resp.text[:300]
-    if isinstance(error, dict):
-        cause = error.get("caused_by") or {}
-        error = f"{error.get('type')}: {error.get('reason')}" + (
-            f" (caused by {cause.get('type')}: {cause.get('reason')})" if cause else ""
-        )
-    cls = FatalSinkError if resp.status_code in (401, 403) else SinkError
-    raise cls(f"{kind} at {connection.url}: could not {doing} (HTTP {resp.status_code}): {error}")

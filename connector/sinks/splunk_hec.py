@@ -35,7 +35,15 @@ from connector.sinks.base import Batch, DeadLetter, Delivery
 from connector.sinks.splunk_hec_acks import AckEndpoint, PendingAcks
 from connector.sinks.splunk_hec_config import HecSinkConfig
 from connector.sinks.splunk_hec_events import EventChunk, HecEventRenderer
-from connector.sinks.splunk_hec_responses import EVENT_CODES, FATAL_CODES, describe, hec_code, parse_body, refusal
+from connector.sinks.splunk_hec_responses import (
+    EVENT_CODES,
+    FATAL_CODES,
+    TRANSIENT_ERRORS,
+    describe,
+    hec_code,
+    parse_body,
+    refusal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +390,7 @@ class HecSink:
             )
         except requests.exceptions.SSLError as exc:
             raise _tls_failure(self.config.hec_url, exc) from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except TRANSIENT_ERRORS as exc:
             raise _Retryable(f"{type(exc).__name__}: {exc}") from None
         status = resp.status_code
         if status == 429 or status >= 500:

@@ -15,7 +15,7 @@ import requests
 from connector.errors import FatalSinkError
 from connector.sinks.splunk_hec_config import HecSinkConfig
 from connector.sinks.splunk_hec_events import EventChunk
-from connector.sinks.splunk_hec_responses import FATAL_CODES, hec_code, parse_body, refusal
+from connector.sinks.splunk_hec_responses import FATAL_CODES, TRANSIENT_ERRORS, hec_code, parse_body, refusal
 
 # Ack warnings read as the sink's own, under its logger name.
 log = logging.getLogger("connector.sinks.splunk_hec")
@@ -52,7 +52,7 @@ class AckEndpoint:
                 verify=self._verify,
                 timeout=self.config.request_timeout,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except TRANSIENT_ERRORS as exc:
             # A lost poll costs nothing: the next one asks again, and the ack timeout still holds.
             log.warning("hec ack poll failed", extra={"error": type(exc).__name__})
             return set()

@@ -26,6 +26,9 @@ FATAL_CODES: Mapping[int, str] = {
 }
 # Codes that name one bad event in the request (with invalid-event-number).
 EVENT_CODES = frozenset({6, 12, 13, 15})
+# Transport failures worth trying again: no connection, no answer in time, or a connection that
+# broke while the answer was being read (an answer cut short raises ChunkedEncodingError).
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 def parse_body(content: bytes) -> Any:

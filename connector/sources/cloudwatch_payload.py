@@ -54,7 +54,8 @@ def events_payload(group: str, stream: str, events: Iterable[tuple[str, str]]) -
         ids.append(prefix + event_id)
         # A multi-line message (rare) keeps one id per line, still derived from its event id.
         ids.extend(f"{prefix}{event_id}.{n}" for n in range(2, len(parts) + 1))
-    data = "\n".join(lines).encode("utf-8") + b"\n" if lines else b""
+    # A lone surrogate (possible in an event handed over as a mapping) becomes bytes the reader replaces.
+    data = "\n".join(lines).encode("utf-8", "surrogatepass") + b"\n" if lines else b""
     return data, tuple(ids)
 
 

@@ -112,7 +112,8 @@ def parse_message(body: str | bytes, message_id: str = "",
 
 
 def _classify(body: str | bytes, message_id: str, formats: Mapping[str, str]) -> MessagePlan:
-    raw = body.encode() if isinstance(body, str) else body
+    # A lone surrogate (JSON can carry one escaped) stays as bytes that are not UTF-8: unreadable, not a crash.
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     text = raw.strip()
     if not text:
         raise _Bad("empty message body")

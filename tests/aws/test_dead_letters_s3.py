@@ -14,7 +14,9 @@ from connector import aws_lambda
 from connector.cli import main
 from connector.dlq import DeadLetterStore
 from connector.errors import SinkError
+from connector.normalize.vpcflow import record_id_prefix
 from connector.sinks.base import DeadLetter
+from tests.faults import Reconciliation, dead_letter_ids
 from tests.search.ecs_docs import flow_doc
 from tests.servers.moto_server import MotoServer
 
@@ -53,12 +55,14 @@ def test_each_write_is_one_object_under_the_prefix(aws_env: MotoServer) -> None:
     assert second[0]["record"] == "raw line" and second[0]["location"] == "line 3"
 
 
+@pytest.mark.faults
 def test_a_store_that_cannot_write_raises_so_nothing_is_acknowledged(aws_env: MotoServer) -> None:
     store = DeadLetterStore("s3://no-such-bucket/dead")
     with pytest.raises(SinkError, match="dead-letter store s3://no-such-bucket/dead: cannot write"):
         store.write([DeadLetter("x", "r", "o", "l")])
 
 
+@pytest.mark.faults
 def test_replay_reads_every_object_under_the_prefix(aws_env: MotoServer, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     store = DeadLetterStore("s3://siem-dlq/dead")
@@ -74,6 +78,10 @@ def test_replay_reads_every_object_under_the_prefix(aws_env: MotoServer, tmp_pat
     assert len(_objects(aws_env, "siem-dlq", "dead/")) == 2  # the input is left as it was
     assert capsys.readouterr().err.strip().endswith(
         f"replayed 4 dead letters: delivered 3, refused again 0, not replayable 1, unreadable 0; 1 kept in {left}")
+    source = dead_letter_ids(e for entries in _objects(aws_env, "siem-dlq", "dead/").values() for e in entries)
+    delivered = [json.loads(line)["event"]["id"] for line in (out / "aws.vpcflow.ndjson").read_text().splitlines()]
+    with capsys.disabled():  # the scenario line goes to the terminal, not to the captured output
+        Reconciliation.of("replay-dlq-from-s3", source, delivered, dead_letter_ids(kept)).assert_nothing_lost()
     # Remaining letters may not go under the prefix being read.
     assert main(["replay-dlq", "s3://siem-dlq/dead", "--sink", "file", "--dlq", "s3://siem-dlq/dead/again"]) == 2
     assert "under the prefix being replayed" in capsys.readouterr().err
@@ -81,6 +89,7 @@ def test_replay_reads_every_object_under_the_prefix(aws_env: MotoServer, tmp_pat
     assert "no dead-letter objects under s3://siem-dlq/nothing-here" in capsys.readouterr().err
 
 
+@pytest.mark.faults
 def test_lambda_dead_letters_go_to_s3(aws_env: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     s3 = aws_env.client("s3")
     s3.create_bucket(Bucket="siem-logs")
@@ -105,3 +114,7 @@ def test_lambda_dead_letters_go_to_s3(aws_env: MotoServer, monkeypatch: pytest.M
     assert [(e["origin"], e["location"], e["record"]) for e in letters] == [
         (f"s3://siem-logs/{FLOW_KEY}", "line 3", bad)]
     assert len((tmp_path / "out" / "aws.vpcflow.ndjson").read_text().splitlines()) == 1
+    prefix = record_id_prefix(FLOW_KEY)
+    delivered = [json.loads(line)["event"]["id"] for line in (tmp_path / "out" / "aws.vpcflow.ndjson").open()]
+    Reconciliation.of("lambda-dead-letters-in-s3", [prefix + "2", prefix + "3"], delivered,
+                      dead_letter_ids(letters, prefix)).assert_nothing_lost()

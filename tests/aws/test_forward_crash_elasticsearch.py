@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.aws.support import flow_object, make_aws, start_forward, wait_for
+from connector.normalize.vpcflow import record_id_prefix
+from tests.aws.support import dead_letters, flow_object, make_aws, start_forward, wait_for
+from tests.faults import Reconciliation, dead_letter_ids
 from tests.servers.moto_server import MotoServer
-from tests.servers.search_cluster import SearchCluster, http_json
+from tests.servers.search_cluster import SearchCluster, document_ids, http_json
 
 pytestmark = pytest.mark.integration
 LINES = 100_000
@@ -27,6 +29,7 @@ def _count(cluster: SearchCluster) -> int:
     return int(result["count"]) if isinstance(result, dict) and "count" in result else 0
 
 
+@pytest.mark.faults
 def test_sigkill_mid_object_then_restart_leaves_the_exact_count(
     moto: MotoServer, es_cluster: SearchCluster, tmp_path: Path,
 ) -> None:
@@ -55,3 +58,7 @@ def test_sigkill_mid_object_then_restart_leaves_the_exact_count(
     assert second.wait(120) == 0, second.log_text()
     assert _count(es_cluster) == LINES  # every record once: the replayed part did not duplicate
     assert aws.depth() == (0, 0)
+    prefix = record_id_prefix(key)
+    Reconciliation.of("forward-sigkill-mid-object-elasticsearch", {f"{prefix}{n}" for n in range(2, LINES + 2)},
+                      document_ids(es_cluster.url, STREAM),
+                      dead_letter_ids(dead_letters(tmp_path), prefix)).assert_nothing_lost()

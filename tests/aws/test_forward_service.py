@@ -13,8 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from connector.config import AppConfig
 from connector.demo.estate import DemoManifest
+from connector.enrich.geoip import GeoIpSettings
 from connector.normalize.vpcflow import record_id_prefix
+from connector.pipeline import NormalizedChunk, RecordProcessor
+from connector.sources.sqs import InlinePayload, parse_message
 from tests.aws.support import (
     BUCKET,
     dead_letters,
@@ -24,6 +28,7 @@ from tests.aws.support import (
     start_forward,
     wait_for,
 )
+from tests.faults import Reconciliation, dead_letter_ids
 from tests.servers.moto_server import MotoServer
 
 pytestmark = pytest.mark.integration
@@ -84,6 +89,21 @@ def _logs_payload(group: str, stream: str, messages: list[str], kind: str = "DAT
     return base64.b64encode(gzip.compress(json.dumps(page).encode())).decode()
 
 
+def _inline_ids(*bodies: str, formats: dict[str, str] | None = None) -> list[str]:
+    """The record ids the reader gives inline payloads (Config notifications, log pages) in memory."""
+    processor = RecordProcessor(AppConfig(geoip=GeoIpSettings(city_db=None)))
+    ids: list[str] = []
+    try:
+        for body in bodies:
+            plan = parse_message(body, "m", formats)
+            assert isinstance(plan, InlinePayload), plan
+            ids += [i for item in processor.process(plan.unit()) if isinstance(item, NormalizedChunk)
+                    for i in item.ids]
+    finally:
+        processor.close()
+    return ids
+
+
 def _free_port() -> int:
     import socket
 
@@ -92,6 +112,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.faults
 def test_inline_payloads_missing_objects_and_junk_settle_with_metrics_then_sigterm(
         moto: MotoServer, demo_estate: tuple[Path, DemoManifest], tmp_path: Path) -> None:
     root, _manifest = demo_estate
@@ -100,12 +121,15 @@ def test_inline_payloads_missing_objects_and_junk_settle_with_metrics_then_sigte
     topic = sns.create_topic(Name="config-changes")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=aws.queue_arn)
     # AWS Config notifications: one SNS-wrapped (through the topic), one raw.
-    sns.publish(TopicArn=topic, Message=(root / "sqs-notifications/config-item-change-bastion-sg.json").read_text())
-    aws.send((root / "sqs-notifications/config-compliance-change-restricted-ssh.json").read_text())
+    change = (root / "sqs-notifications/config-item-change-bastion-sg.json").read_text()
+    compliance = (root / "sqs-notifications/config-compliance-change-restricted-ssh.json").read_text()
+    sns.publish(TopicArn=topic, Message=change)
+    aws.send(compliance)
     aws.send(json.dumps({"messageType": "ConfigurationSnapshotDeliveryCompleted", "notificationCreationTime": "x"}))
     # CloudWatch Logs subscription pages: flow lines (custom format of its group) and a control message.
     flow_lines = [f"111122223333 eni-0a1b2c3d4e5f60718 203.0.113.{n} 10.0.0.{n} REJECT" for n in range(1, 6)]
-    aws.send(_logs_payload("/vpc/prod/flowlogs", "eni-0a1b2c3d4e5f60718-all", flow_lines))
+    page = _logs_payload("/vpc/prod/flowlogs", "eni-0a1b2c3d4e5f60718-all", flow_lines)
+    aws.send(page)
     aws.send(_logs_payload("/vpc/prod/flowlogs", "eni-0a1b2c3d4e5f60718-all", ["CWL CONTROL MESSAGE"],
                            "CONTROL_MESSAGE"))
     # An S3 notification for an object that does not exist, with an URL-encoded key, and junk.
@@ -147,6 +171,13 @@ def test_inline_payloads_missing_objects_and_junk_settle_with_metrics_then_sigte
     assert junk["record"] == "this is not an AWS message"
     assert "deleted" in junk["reason"]
 
+    formats = {"/vpc/prod/flowlogs": "${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${action}"}
+    records = [*_inline_ids(change, compliance), *_inline_ids(page, formats=formats),
+               f"s3://{BUCKET}/{missing_key}", f"{aws.queue_url} message {junk_id}"]
+    arrived = [d["event"]["id"] for d in configs + flows]
+    Reconciliation.of("forward-junk-missing-object-and-sigterm", records, arrived,
+                      dead_letter_ids(letters)).assert_nothing_lost()
+
     assert 'records_in_total{dataset="aws.config"} 2' in metrics
     assert 'records_out_total{dataset="aws.vpcflow"} 5' in metrics
     assert 'records_dead_lettered_total{dataset="aws.vpcflow"} 1' in metrics
@@ -184,6 +215,7 @@ def test_heartbeat_keeps_a_slow_message_from_a_second_receive(moto: MotoServer, 
     assert aws.depth() == (0, 0)
 
 
+@pytest.mark.faults
 def test_sigterm_finishes_the_message_in_work_and_exits_0(moto: MotoServer, tmp_path: Path) -> None:
     aws = make_aws(moto, direct_prefix="AWSLogs/")
     aws.drain_test_events()
@@ -198,7 +230,9 @@ def test_sigterm_finishes_the_message_in_work_and_exits_0(moto: MotoServer, tmp_
         assert forward.wait(30) == 0, forward.log_text()
     finally:
         forward.stop()
-    ids = {d["event"]["id"] for d in ndjson(out)}
+    arrived = [d["event"]["id"] for d in ndjson(out)]
     prefix = record_id_prefix(key)
-    assert ids == {f"{prefix}{n}" for n in range(2, lines + 2)}
+    assert set(arrived) == {f"{prefix}{n}" for n in range(2, lines + 2)}
     assert aws.depth() == (0, 0)
+    Reconciliation.of("forward-sigterm-mid-object", {f"{prefix}{n}" for n in range(2, lines + 2)}, arrived,
+                      dead_letter_ids(dead_letters(tmp_path), prefix)).assert_nothing_lost()

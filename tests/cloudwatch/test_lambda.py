@@ -16,6 +16,7 @@ from connector import aws_lambda
 from connector.errors import SinkError
 from connector.normalize.vpcflow import record_id_prefix
 from connector.sinks.base import Batch, Delivery
+from connector.sinks.factory import build_sink
 from connector.sinks.file import FileSink
 from tests.cloudwatch.conftest import (
     ACCOUNT,
@@ -27,6 +28,7 @@ from tests.cloudwatch.conftest import (
     subscription_payload,
     trail_line,
 )
+from tests.faults import Reconciliation, dead_letter_ids
 from tests.servers.moto_server import MotoServer
 
 FLOW_KEY = (f"AWSLogs/{ACCOUNT}/vpcflowlogs/us-east-1/2024/05/01/"
@@ -41,6 +43,30 @@ GROUP = "/aws/vpc/flowlogs/prod"
 
 def _event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
+
+
+FLOW_IDS = [record_id_prefix(FLOW_KEY) + str(n) for n in (2, 3, 4)]
+
+
+def _reconcile(scenario: str, root: Path, source: list[str], dead: list[str] | None = None) -> None:
+    """What the file sink and the dead-letter file hold, against the records the event stands for."""
+    delivered = [d["event"]["id"] for d in _flow_docs(root) + _trail_docs(root)]
+    letters = dead_letter_ids(_dead_letters(root), record_id_prefix(FLOW_KEY)) if dead is None else dead
+    Reconciliation.of(scenario, source, delivered, letters).assert_nothing_lost()
+
+
+def _retry(root: Path, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+           failures: list[dict[str, str]] | None = None) -> None:
+    """Lambda invokes the function again with what was not settled, the sink working by then."""
+    monkeypatch.setattr(aws_lambda, "build_sink", build_sink)
+    aws_lambda.reset()
+    if failures is not None:
+        failed = {f["itemIdentifier"] for f in failures}
+        event = {"Records": [r for r in event["Records"]
+                             if (r.get("messageId") or r.get("kinesis", {}).get("sequenceNumber")) in failed]}
+        assert aws_lambda.handler(event, None) == {"batchItemFailures": []}
+    else:
+        aws_lambda.handler(event, None)
 
 
 @pytest.fixture
@@ -110,11 +136,14 @@ def test_s3_put_event_reads_the_object_from_s3(lambda_env: Path) -> None:
     assert [d["event"]["id"] for d in docs] == [prefix + "2", prefix + "3", prefix + "4"]
 
 
+@pytest.mark.faults
 def test_s3_event_raises_when_the_sink_fails_so_lambda_retries(lambda_env: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     _failing_sink(monkeypatch, lambda_env, "siem-flowlogs")
     with pytest.raises(RuntimeError, match="not every record was settled"):
         aws_lambda.handler(_event("s3-put.json"), None)
+    _retry(lambda_env, _event("s3-put.json"), monkeypatch)
+    _reconcile("lambda-s3-event-sink-down-then-retry", lambda_env, FLOW_IDS)
 
 
 def test_sqs_s3_notifications_all_settle(lambda_env: Path) -> None:
@@ -124,6 +153,7 @@ def test_sqs_s3_notifications_all_settle(lambda_env: Path) -> None:
     assert len(_flow_docs(lambda_env)) == 3
 
 
+@pytest.mark.faults
 def test_sqs_sns_wrapped_and_unreadable_body(lambda_env: Path) -> None:
     result = aws_lambda.handler(_event("sqs-sns-wrapped.json"), None)
     # The unreadable body is dead-lettered by rule: settled, so not returned for a retry.
@@ -133,16 +163,22 @@ def test_sqs_sns_wrapped_and_unreadable_body(lambda_env: Path) -> None:
     assert len(dead) == 1
     assert dead[0]["record"] == "this is not a notification"
     assert dead[0]["origin"] == "sqs://siem-ingest/7e1f0c2b-9a8d-4c3b-8e7f-000000000002"
+    _reconcile("lambda-sqs-unreadable-body", lambda_env,
+               [*FLOW_IDS, "sqs://siem-ingest/7e1f0c2b-9a8d-4c3b-8e7f-000000000002"])
 
 
+@pytest.mark.faults
 def test_sqs_object_gone_is_dead_lettered_not_retried(lambda_env: Path, aws: MotoServer) -> None:
     aws.client("s3").delete_object(Bucket="siem-trails", Key=TRAIL_KEY)
     result = aws_lambda.handler(_event("sqs-s3-notification.json"), None)
     assert result == {"batchItemFailures": []}
     assert _trail_docs(lambda_env) == []
     assert [d["origin"] for d in _dead_letters(lambda_env)] == [f"s3://siem-trails/{TRAIL_KEY}"]
+    # The object is gone with its records: the dead letter stands for the whole object.
+    _reconcile("lambda-sqs-object-gone", lambda_env, [*FLOW_IDS, f"s3://siem-trails/{TRAIL_KEY}"])
 
 
+@pytest.mark.faults
 def test_sqs_partial_failure_reports_only_unsettled_messages(lambda_env: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     sink = _failing_sink(monkeypatch, lambda_env, "siem-trails")
@@ -157,13 +193,18 @@ def test_sqs_partial_failure_reports_only_unsettled_messages(lambda_env: Path,
     assert len(_flow_docs(lambda_env)) == 3
     assert _trail_docs(lambda_env) == []
     assert sink.sends == 2  # the flow-log message, then the trail message that failed; nothing after
+    _retry(lambda_env, event, monkeypatch, result["batchItemFailures"])
+    _reconcile("lambda-sqs-partial-failure-then-retry", lambda_env, [*FLOW_IDS, *TRAIL_IDS])
 
 
+@pytest.mark.faults
 def test_sqs_failure_of_the_last_message_fails_only_it(lambda_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _failing_sink(monkeypatch, lambda_env, "siem-flowlogs")
     result = aws_lambda.handler(_event("sqs-s3-notification.json"), None)
     assert result == {"batchItemFailures": [{"itemIdentifier": "4d8f6a52-1c1e-4b8e-9f0a-000000000003"}]}
     assert [d["event"]["id"] for d in _trail_docs(lambda_env)] == TRAIL_IDS
+    _retry(lambda_env, _event("sqs-s3-notification.json"), monkeypatch, result["batchItemFailures"])
+    _reconcile("lambda-sqs-last-message-fails-then-retry", lambda_env, [*FLOW_IDS, *TRAIL_IDS])
 
 
 def test_cloudwatch_logs_subscription_event(lambda_env: Path) -> None:
@@ -185,6 +226,12 @@ def test_cloudwatch_control_message_is_skipped(lambda_env: Path) -> None:
     assert _flow_docs(lambda_env) == []
 
 
+def _kinesis_ids(groups: list[str]) -> list[str]:
+    """The record ids of ``_kinesis_event``'s flow lines: their stream's prefix and event id."""
+    return [record_id_prefix(f"{group}/stream-{n}") + event_id(10 * n + i)
+            for n, group in enumerate(groups, 1) for i in range(2)]
+
+
 def _kinesis_event(groups: list[str]) -> dict[str, Any]:
     event = _event("kinesis.json")
     for n, (record, group) in enumerate(zip(event["Records"], groups, strict=True), 1):
@@ -194,14 +241,21 @@ def _kinesis_event(groups: list[str]) -> dict[str, Any]:
     return event
 
 
+@pytest.mark.faults
 def test_kinesis_records_all_settle(lambda_env: Path) -> None:
-    result = aws_lambda.handler(_kinesis_event([GROUP, GROUP, "/aws/cloudtrail/org"]), None)
+    groups = [GROUP, GROUP, "/aws/cloudtrail/org"]
+    result = aws_lambda.handler(_kinesis_event(groups), None)
     assert result == {"batchItemFailures": []}
     assert len(_flow_docs(lambda_env)) == 4
     # The third payload holds flow lines in a group named for CloudTrail: each line is dead-lettered.
-    assert len(_dead_letters(lambda_env)) == 2
+    letters = _dead_letters(lambda_env)
+    assert len(letters) == 2
+    third = _kinesis_ids(groups)[4:]
+    dead = [third[int(d["location"].split()[-1]) - 1] for d in letters if d["origin"].endswith("/stream-3")]
+    _reconcile("lambda-kinesis-flow-lines-in-a-trail-group", lambda_env, _kinesis_ids(groups), dead)
 
 
+@pytest.mark.faults
 def test_kinesis_partial_failure_returns_sequence_numbers_from_the_failure_on(
         lambda_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _failing_sink(monkeypatch, lambda_env, "stream-2")
@@ -211,8 +265,11 @@ def test_kinesis_partial_failure_returns_sequence_numbers_from_the_failure_on(
     assert result == {"batchItemFailures": [{"itemIdentifier": seqs[1]}, {"itemIdentifier": seqs[2]}]}
     prefix = record_id_prefix(f"{GROUP}/stream-1")
     assert [d["event"]["id"] for d in _flow_docs(lambda_env)] == [prefix + event_id(10), prefix + event_id(11)]
+    _retry(lambda_env, event, monkeypatch, result["batchItemFailures"])
+    _reconcile("lambda-kinesis-partial-failure-then-retry", lambda_env, _kinesis_ids([GROUP, GROUP, GROUP]))
 
 
+@pytest.mark.faults
 def test_kinesis_record_that_is_not_a_payload_is_dead_lettered(lambda_env: Path) -> None:
     event = _kinesis_event([GROUP, GROUP, GROUP])
     event["Records"][1]["kinesis"]["data"] = b64(b"plain text, not a subscription payload")
@@ -220,6 +277,8 @@ def test_kinesis_record_that_is_not_a_payload_is_dead_lettered(lambda_env: Path)
     assert len(_flow_docs(lambda_env)) == 4
     dead = _dead_letters(lambda_env)
     assert len(dead) == 1 and "not a CloudWatch Logs subscription payload" in dead[0]["reason"]
+    ids = _kinesis_ids([GROUP, GROUP, GROUP])
+    _reconcile("lambda-kinesis-record-not-a-payload", lambda_env, [*ids[:2], *ids[4:], dead[0]["origin"]])
 
 
 def test_processor_and_sink_are_built_once_per_container(lambda_env: Path) -> None:

@@ -18,6 +18,7 @@ from connector.sources.cloudwatch_payload import (
     subscription_unit,
 )
 from tests.cloudwatch.conftest import b64, event_id, flow_line, subscription_payload, trail_line
+from tests.faults import Reconciliation
 
 GROUP = "/aws/vpc/flowlogs/prod"
 STREAM = "eni-0a1b2c3d4e5f60001-all"
@@ -75,6 +76,7 @@ def test_flow_ids_come_from_event_ids_so_redelivery_in_another_batch_keeps_them(
         assert doc["source"]["port"] == by_id[doc["event"]["id"]]["source"]["port"]
 
 
+@pytest.mark.faults
 def test_bad_line_is_dead_lettered_and_the_rest_flows(processor: RecordProcessor) -> None:
     events = [(event_id(1), flow_line(1)), (event_id(2), "2 truncated line"), (event_id(3), flow_line(3))]
     unit = subscription_unit(b64(subscription_payload(GROUP, STREAM, events)))
@@ -84,6 +86,9 @@ def test_bad_line_is_dead_lettered_and_the_rest_flows(processor: RecordProcessor
     assert [d["event"]["id"] for d in docs] == [prefix + event_id(1), prefix + event_id(3)]
     dead = [o for o in other if isinstance(o, DeadLetter)]
     assert len(dead) == 1 and dead[0].location == "line 2" and dead[0].origin == unit.origin
+    ids = [prefix + event_id(n) for n in (1, 2, 3)]
+    Reconciliation.of("cloudwatch-page-bad-line", ids, [d["event"]["id"] for d in docs],
+                      [ids[int(d.location.split()[1]) - 1] for d in dead]).assert_nothing_lost()
 
 
 def test_log_group_format_applies_to_its_group(processor: RecordProcessor) -> None:
@@ -136,6 +141,7 @@ def test_malformed_payloads_name_the_reason(data: str, reason: str) -> None:
         subscription_unit(data)
 
 
+@pytest.mark.faults
 def test_truncated_gzip_is_an_error_not_a_partial_page() -> None:
     payload = subscription_payload(GROUP, STREAM, [(event_id(n), flow_line(n)) for n in range(50)])
     with pytest.raises(SubscriptionPayloadError, match=r"truncated|corrupt"):

@@ -116,7 +116,7 @@ def _sample(action: argparse.Action | None) -> str | None:
 
 def argv_of(command: ShownCommand, parser: argparse.ArgumentParser) -> list[str]:
     """The concrete argument list (without the program name) for a shown command line."""
-    words = shlex.split(_choose(command.text.lstrip("$ ")), comments=False)
+    words = shlex.split(_choose(command.text.lstrip("$ ")), comments=True)
     words = [w for w in words if not _ENV_ASSIGNMENT.match(w)][1:]
     subparser = parser
     argv: list[str] = []

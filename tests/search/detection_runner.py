@@ -5,10 +5,12 @@ detection as first-seen times per value pair."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from connector.demo.labels import DetectionLabel
 from connector.detections import HandwrittenDetection, Threshold
+from tests.conftest import Report
 from tests.servers.search_cluster import http_json
 
 _COMPARE = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b,
@@ -85,3 +87,20 @@ def new_terms_findings(url: str, index: str, detection: HandwrittenDetection, fi
         group_first[key[0]] = min(seen, group_first.get(key[0], seen))
     position = fields.index(field)
     return {key[position] for key, seen in first.items() if seen > group_first[key[0]]}
+
+
+def check_against_labels(report: Report, section: str, rows: Iterable[tuple[str, DetectionLabel, set[str]]]) -> None:
+    """One table line per detection (title, labeled field, values expected, found, missed, false
+    positives, benign look-alikes) under ``section``; then fail naming every detection that missed a
+    labeled value or reported one it must not."""
+    report.add(section, f"{'detection':<58} {'field':<10} {'expected':>8} {'found':>6} {'missed':>6} "
+                        f"{'false+':>6} {'benign':>6}")
+    failures = []
+    for title, label, found in rows:
+        missed, extra = label.expected - found, found - label.expected
+        report.add(section, f"{title[:58]:<58} {label.field:<10} {len(label.expected):>8} {len(found):>6} "
+                            f"{len(missed):>6} {len(extra):>6} {len(label.benign):>6}")
+        assert label.expected, f"{title}: no true positive planted"
+        if missed or extra:
+            failures.append(f"{title}: missed {sorted(missed)[:5]}, false positives {sorted(extra)[:5]}")
+    assert not failures, "\n".join(failures)

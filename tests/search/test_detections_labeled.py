@@ -15,7 +15,12 @@ from connector.demo.estate import DemoManifest
 from connector.detections import convert, handwritten
 from tests.conftest import Report
 from tests.search.conftest import LABELED
-from tests.search.detection_runner import new_terms_findings, single_event_findings, threshold_findings
+from tests.search.detection_runner import (
+    check_against_labels,
+    new_terms_findings,
+    single_event_findings,
+    threshold_findings,
+)
 from tests.servers.search_cluster import SearchCluster
 
 pytestmark = pytest.mark.integration
@@ -46,15 +51,4 @@ def test_every_detection_finds_its_labeled_events_and_nothing_benign(
         label = manifest.labels[hand.rule_id]
         rows.append((hand.title, label, new_terms_findings(cluster.url, _index(hand.dataset), hand, label.field)))
 
-    section = f"detections on the labeled demo day ({cluster.kind} {cluster.version})"
-    report.add(section, f"{'detection':<58} {'field':<10} {'expected':>8} {'found':>6} {'missed':>6} "
-                        f"{'false+':>6} {'benign':>6}")
-    failures = []
-    for title, label, found in rows:
-        missed, extra = label.expected - found, found - label.expected
-        report.add(section, f"{title[:58]:<58} {label.field:<10} {len(label.expected):>8} {len(found):>6} "
-                            f"{len(missed):>6} {len(extra):>6} {len(label.benign):>6}")
-        assert label.expected, f"{title}: no true positive planted"
-        if missed or extra:
-            failures.append(f"{title}: missed {sorted(missed)[:5]}, false positives {sorted(extra)[:5]}")
-    assert not failures, "\n".join(failures)
+    check_against_labels(report, f"detections on the labeled demo day ({cluster.kind} {cluster.version})", rows)

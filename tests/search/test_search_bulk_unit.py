@@ -17,6 +17,7 @@ from connector.sinks.base import Batch
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.opensearch import OpenSearchSink
 from connector.sinks.search_config import SearchSinkConfig
+from tests.faults import Reconciliation
 from tests.search.ecs_docs import dataset_batch, flow_doc
 
 URL = "http://es.test:9200"
@@ -44,6 +45,18 @@ def _actions(call: Any) -> list[dict[str, Any]]:
     assert call.request.headers["Content-Encoding"] == "gzip"
     lines = gzip.decompress(call.request.body).decode().splitlines()
     return [json.loads(line) for line in lines[0::2]]
+
+
+def _landed(calls: Any) -> list[str]:
+    """Ids the scripted server holds after ``calls``: created (201), or there already (409)."""
+    ids: list[str] = []
+    for call in calls:
+        if not isinstance(call.response, requests.Response) or call.response.status_code != 200:
+            continue
+        sent = [a["create"]["_id"] for a in _actions(call)]
+        items = call.response.json().get("items", [])
+        ids += [i for i, item in zip(sent, items, strict=True) if item["create"]["status"] in (201, 409)]
+    return ids
 
 
 def _items(*statuses: int, error: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -91,6 +104,7 @@ def test_compression_level_0_sends_plain_ndjson_without_content_encoding() -> No
     assert [json.loads(line) for line in lines[1::2]] == list(batch.docs)
 
 
+@pytest.mark.faults
 @responses.activate
 def test_429_storm_resends_only_rejected_items_and_delivers_each_once() -> None:
     responses.post(BULK, status=429, json={"error": {"type": "es_rejected_execution_exception"}})
@@ -109,29 +123,43 @@ def test_429_storm_resends_only_rejected_items_and_delivers_each_once() -> None:
     accepted = [ids[0], ids[2], ids[5], ids[1], ids[4], ids[3]]
     assert sorted(accepted) == sorted(ids)  # each id acknowledged exactly once
     assert sink.stats.retried_requests == 4
+    Reconciliation.of("search-bulk-429-storm", batch.ids, _landed(responses.calls)).assert_nothing_lost()
 
 
+@pytest.mark.faults
 @responses.activate
 def test_5xx_until_retries_run_out_raises_sink_error() -> None:
     for _ in range(4):
         responses.post(BULK, status=503, json={"error": {"type": "unavailable", "reason": "master left"}})
     sink = _sink(max_retries=3)
+    batch = _flows(2)
     with pytest.raises(SinkError, match=r"after 4 attempt\(s\).*HTTP 503") as err:
-        sink.send(_flows(2))
+        sink.send(batch)
     sink.close()
     assert not isinstance(err.value, FatalSinkError)
     assert len(responses.calls) == 4
+    # Nothing was acknowledged: the source hands the records out again once the cluster is back.
+    responses.post(BULK, json=_items(201, 201))
+    sink = _sink()
+    assert sink.send(batch).delivered == 2
+    sink.close()
+    Reconciliation.of("search-bulk-5xx-bounded-retries-then-redelivery", batch.ids,
+                      _landed(responses.calls)).assert_nothing_lost()
 
 
+@pytest.mark.faults
 @responses.activate
 def test_connection_error_is_retried() -> None:
     responses.post(BULK, body=requests.ConnectionError("connection refused"))
     responses.post(BULK, json={"errors": False, "items": [{"create": {"status": 201}}]})
     sink = _sink()
-    assert sink.send(_flows(1)).delivered == 1
+    batch = _flows(1)
+    assert sink.send(batch).delivered == 1
     sink.close()
+    Reconciliation.of("search-bulk-connection-error", batch.ids, _landed(responses.calls)).assert_nothing_lost()
 
 
+@pytest.mark.faults
 @responses.activate
 def test_per_item_outcomes_mapping_error_conflict_and_success() -> None:
     mapping_error = {
@@ -156,8 +184,11 @@ def test_per_item_outcomes_mapping_error_conflict_and_success() -> None:
         ' (caused by illegal_argument_exception: For input string: "x")'
     )
     assert letter.location == f"logs-aws_connector.vpcflow-default/{batch.docs[1]['event']['id']}"
+    Reconciliation.of("search-bulk-mapping-error-and-conflict", batch.ids, _landed(responses.calls),
+                      [letter.record["event"]["id"]]).assert_nothing_lost()
 
 
+@pytest.mark.faults
 def test_records_that_cannot_be_written_idempotently_are_dead_lettered_before_sending() -> None:
     batch = Batch()
     without_id = flow_doc(0)
@@ -171,26 +202,40 @@ def test_records_that_cannot_be_written_idempotently_are_dead_lettered_before_se
         delivery = sink.send(batch)
         sink.close()
         assert len(_actions(mock.calls[0])) == 1
+        landed = _landed(mock.calls)
     assert delivery.delivered == 1
     assert [d.origin for d in delivery.dead_lettered] == ["origin#0", "origin#9"]
     assert "event.id" in delivery.dead_lettered[0].reason
     assert "aws.guardduty" in delivery.dead_lettered[1].reason
+    # One record has no id: records are told apart by origin here.
+    origin_of = {i: o for i, o in zip(batch.ids, batch.origins, strict=True) if i}
+    Reconciliation.of("search-bulk-no-event-id-or-unknown-dataset", batch.origins, [origin_of[i] for i in landed],
+                      [d.origin for d in delivery.dead_lettered]).assert_nothing_lost()
 
 
+@pytest.mark.faults
 @responses.activate
 def test_missing_index_and_bad_credentials_are_fatal_without_the_secret() -> None:
+    batch = _flows(1)
     responses.post(BULK, json=_items(404, error={"type": "index_not_found_exception", "reason": "no such index"}))
     sink = _sink()
     with pytest.raises(FatalSinkError, match="index_not_found_exception"):
-        sink.send(_flows(1))
+        sink.send(batch)
     sink.close()
     responses.post(BULK, status=401, json={"error": {"type": "security_exception", "reason": "unable to authenticate"}})
     responses.replace(responses.POST, BULK, status=401, json={"error": {"type": "security_exception"}})
     sink = _sink(api_key="c2VjcmV0LWtleQ==")
     with pytest.raises(FatalSinkError, match="refused the credentials") as err:
-        sink.send(_flows(1))
+        sink.send(batch)
     sink.close()
     assert "c2VjcmV0LWtleQ" not in str(err.value)
+    # Nothing was acknowledged: with the index and the key fixed, the same record is sent again.
+    responses.replace(responses.POST, BULK, json=_items(201))
+    sink = _sink(api_key="c2VjcmV0LWtleQ==")
+    assert sink.send(batch).delivered == 1
+    sink.close()
+    Reconciliation.of("search-bulk-missing-index-and-bad-credentials-then-redelivery", batch.ids,
+                      _landed(responses.calls)).assert_nothing_lost()
 
 
 @responses.activate

@@ -12,8 +12,9 @@ import pytest
 from connector.sinks.elasticsearch import ElasticsearchSink
 from connector.sinks.search_config import SearchSinkConfig
 from connector.sinks.search_templates import deploy
+from tests.faults import Reconciliation
 from tests.search.ecs_docs import dataset_batch
-from tests.servers.search_cluster import SearchCluster, http_json
+from tests.servers.search_cluster import SearchCluster, document_ids, http_json
 
 pytestmark = pytest.mark.integration
 
@@ -34,6 +35,7 @@ def starved_es() -> Iterator[SearchCluster]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@pytest.mark.faults
 def test_429_storm_delivers_everything_exactly_once(starved_es: SearchCluster) -> None:
     config = SearchSinkConfig.from_settings(
         {"url": starved_es.url, "concurrency": 8, "bulk_docs": 50, "max_retries": 30, "retry_max_seconds": 1},
@@ -57,3 +59,6 @@ def test_429_storm_delivers_everything_exactly_once(starved_es: SearchCluster) -
         assert isinstance(got, dict)
         counts[ds] = got["count"]
     assert counts == {"vpcflow": 2400, "cloudtrail": 300, "config": 300}
+    landed = document_ids(starved_es.url, "logs-aws_connector.*")
+    dead = [d.record["event"]["id"] for d in delivery.dead_lettered]
+    Reconciliation.of("elasticsearch-429-storm", batch.ids, landed, dead).assert_nothing_lost()

@@ -18,6 +18,7 @@ from connector.sinks.opensearch import OpenSearchSink
 from connector.sinks.search_bulk import SearchBulkSink
 from connector.sinks.search_config import SearchSinkConfig
 from connector.sinks.search_templates import deploy
+from tests.faults import Reconciliation
 from tests.search.ecs_docs import (
     EUROPE_BOX,
     EUROPE_IPS,
@@ -26,7 +27,7 @@ from tests.search.ecs_docs import (
     dataset_batch,
     mapping_violation_batch,
 )
-from tests.servers.search_cluster import SearchCluster, http_json
+from tests.servers.search_cluster import SearchCluster, document_ids, http_json
 from tests.unit._support import gz, process
 from tests.unit.cloudtrail_records import EVERY_FIELD
 
@@ -205,6 +206,7 @@ def test_geo_location_is_geo_point_and_queryable(deployed: Any, namespace: str) 
     )
 
 
+@pytest.mark.faults
 def test_mapping_violation_is_dead_lettered_and_neighbours_land(deployed: Any, namespace: str) -> None:
     cluster = deployed[0]
     batch = mapping_violation_batch()
@@ -220,6 +222,9 @@ def test_mapping_violation_is_dead_lettered_and_neighbours_land(deployed: Any, n
     assert "HTTP 400" in ip and "source.ip" in ip
     assert delivery.dead_lettered[0].record == batch.docs[7]
     assert _count(cluster, f"logs-aws_connector.vpcflow-{namespace}") == 18
+    landed = document_ids(cluster.url, f"logs-aws_connector.vpcflow-{namespace}")
+    dead = [d.record["event"]["id"] for d in delivery.dead_lettered]
+    Reconciliation.of(f"{cluster.kind}-mapping-violation", batch.ids, landed, dead).assert_nothing_lost()
 
 
 def test_free_form_objects_do_not_grow_the_mapping(deployed: Any, namespace: str) -> None:

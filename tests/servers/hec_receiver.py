@@ -9,7 +9,6 @@ once. ``HecReceiver`` starts it on 127.0.0.1 and reads back what arrived.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -24,6 +23,8 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from tests.servers.go_servers import build_cached, stop_process
 
 SOURCE_DIR = Path(__file__).resolve().parent / "hec"
 SOURCE_FILES = ("go.mod", "go.sum", "main.go")
@@ -53,45 +54,14 @@ def source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def _go() -> str:
-    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
-    if found is None:
-        raise HecReceiverError("the Go toolchain (go) is not on PATH; it is needed to build the HEC receiver")
-    return found
-
-
 def ensure_built() -> Path:
     """Return the collector binary, building it first if this source hash has no binary yet."""
-    target_dir = cache_root() / source_hash()
-    binary = target_dir / BINARY_NAME
-    if binary.exists():
-        return binary
-    target_dir.mkdir(parents=True, exist_ok=True)
-    with open(target_dir.parent / f"{target_dir.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if binary.exists():  # another process built it while this one waited
-            return binary
-        env = dict(os.environ)
-        env.setdefault("GOFLAGS", "-mod=mod")
-        # The checksum database has no entries for some contrib receiver modules; go.sum pins them.
-        env.setdefault("GONOSUMDB", "github.com/open-telemetry/opentelemetry-collector-contrib")
-        partial = target_dir / f"{BINARY_NAME}.partial"
-        cmd = [_go(), "build", "-trimpath", "-o", str(partial), "."]
-        try:
-            proc = subprocess.run(
-                cmd, cwd=SOURCE_DIR, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise HecReceiverError(
-                f"building the HEC receiver timed out after {BUILD_TIMEOUT_S:.0f}s"
-            ) from exc
-        if proc.returncode != 0:
-            raise HecReceiverError(
-                f"building the HEC receiver failed ({' '.join(cmd)} in {SOURCE_DIR}):\n"
-                f"{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
-            )
-        os.replace(partial, binary)
-    return binary
+    env = dict(os.environ)
+    env.setdefault("GOFLAGS", "-mod=mod")
+    # The checksum database has no entries for some contrib receiver modules; go.sum pins them.
+    env.setdefault("GONOSUMDB", "github.com/open-telemetry/opentelemetry-collector-contrib")
+    return build_cached(cache_root() / source_hash() / BINARY_NAME, SOURCE_DIR, ".", env, "the HEC receiver",
+                        BUILD_TIMEOUT_S, HecReceiverError)
 
 
 def _free_port() -> int:
@@ -219,14 +189,7 @@ class HecReceiver:
 
     def _terminate(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()  # its own PID only
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
     def _cleanup(self) -> None:
         if self.workdir is not None and not os.environ.get("AWS_SIEM_CONNECTOR_KEEP_HEC"):

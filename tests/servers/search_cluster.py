@@ -355,3 +355,19 @@ def http_json(method: str, url: str, body: object | None = None) -> object:
             return json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as exc:
         return {"_status": exc.code, **json.loads(exc.read() or b"{}")}
+
+
+def document_ids(url: str, index: str) -> list[str]:
+    """The ``_id`` of every document in ``index`` (a name or pattern), read with the scroll API so
+    that any number comes back; a document stored twice would appear twice."""
+    http_json("POST", f"{url}/{index}/_refresh")
+    page = http_json("POST", f"{url}/{index}/_search?scroll=1m",
+                     {"size": 10000, "_source": False, "query": {"match_all": {}}})
+    ids: list[str] = []
+    while isinstance(page, dict) and page.get("hits", {}).get("hits"):
+        ids += [hit["_id"] for hit in page["hits"]["hits"]]
+        page = http_json("POST", f"{url}/_search/scroll", {"scroll": "1m", "scroll_id": page["_scroll_id"]})
+    assert isinstance(page, dict) and "hits" in page, page
+    if "_scroll_id" in page:
+        http_json("DELETE", f"{url}/_search/scroll", {"scroll_id": page["_scroll_id"]})
+    return ids

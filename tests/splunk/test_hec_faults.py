@@ -17,6 +17,7 @@ from connector.errors import FatalSinkError, SinkError
 from connector.sinks.base import Batch
 from connector.sinks.splunk_hec import HecSink
 from connector.sinks.splunk_hec_config import HecSinkConfig
+from tests.faults import Reconciliation
 from tests.splunk.samples import mixed_batch
 
 URL = "https://hec.example.test:8088"
@@ -110,6 +111,19 @@ def _send(batch: Batch, **overrides: Any) -> Any:
         sink.close()
 
 
+def _reconcile(scenario: str, batch: Batch, hec: FakeHec, delivery: Any = None) -> None:
+    """What the scripted server accepted and what the sink dead-lettered, against the batch."""
+    dead = [d.record["event"]["id"] for d in delivery.dead_lettered] if delivery is not None else []
+    Reconciliation.of(scenario, batch.ids, _ids(hec.accepted), dead).assert_nothing_lost()
+
+
+def _redeliver(batch: Batch, hec: FakeHec, **overrides: Any) -> None:
+    """The source hands an unacknowledged batch out again; by then the server answers normally."""
+    hec.replies.clear()
+    assert _send(batch, **overrides).delivered == len(batch)
+
+
+@pytest.mark.faults
 def test_503_burst_then_success_delivers_everything_once(rsps: responses.RequestsMock) -> None:
     busy = _json(503, {"text": "Server is busy", "code": 9})
     hec = FakeHec([busy, busy, busy, _json(429, {"text": "Too many"}), busy]).install(rsps)
@@ -119,8 +133,10 @@ def test_503_burst_then_success_delivers_everything_once(rsps: responses.Request
     assert delivery.dead_lettered == []
     assert len(hec.posts) == 5 + 3  # five refusals of the first request, then three requests
     assert sorted(_ids(hec.accepted)) == sorted(d["event"]["id"] for d in batch.docs)
+    _reconcile("hec-503-429-burst", batch, hec, delivery)
 
 
+@pytest.mark.faults
 def test_connection_errors_and_5xx_are_retried_with_concurrency(rsps: responses.RequestsMock) -> None:
     hec = FakeHec([
         requests.ConnectionError("connection reset"),
@@ -131,25 +147,35 @@ def test_connection_errors_and_5xx_are_retried_with_concurrency(rsps: responses.
     delivery = _send(batch, batch_events=25, concurrency=4)
     assert delivery.delivered == 340
     assert sorted(_ids(hec.accepted)) == sorted(d["event"]["id"] for d in batch.docs)
+    _reconcile("hec-connection-errors-and-5xx", batch, hec, delivery)
 
 
+@pytest.mark.faults
 def test_retries_are_bounded_and_end_in_sink_error(rsps: responses.RequestsMock) -> None:
     hec = FakeHec([_json(503, {"text": "Server is busy", "code": 9})] * 10).install(rsps)
+    batch = mixed_batch(5, 0, 0)
     with pytest.raises(SinkError) as err:
-        _send(mixed_batch(5, 0, 0), max_retries=3)
+        _send(batch, max_retries=3)
     assert not isinstance(err.value, FatalSinkError)
     assert len(hec.posts) == 4
     assert "Server is busy" in str(err.value)
     assert hec.accepted == []
+    _redeliver(batch, hec)
+    _reconcile("hec-bounded-retries-then-redelivery", batch, hec)
 
 
+@pytest.mark.faults
 def test_retries_bounded_by_total_time(rsps: responses.RequestsMock) -> None:
     hec = FakeHec([_json(503, {"text": "Server is busy", "code": 9})] * 50).install(rsps)
+    batch = mixed_batch(5, 0, 0)
     with pytest.raises(SinkError):
-        _send(mixed_batch(5, 0, 0), max_retries=40, retry_backoff=0.05, retry_max_seconds=0.3)
+        _send(batch, max_retries=40, retry_backoff=0.05, retry_max_seconds=0.3)
     assert 2 <= len(hec.posts) < 40
+    _redeliver(batch, hec)
+    _reconcile("hec-retry-time-bound-then-redelivery", batch, hec)
 
 
+@pytest.mark.faults
 def test_invalid_event_number_dead_letters_that_event_and_resends_the_rest(
     rsps: responses.RequestsMock,
 ) -> None:
@@ -167,8 +193,10 @@ def test_invalid_event_number_dead_letters_that_event_and_resends_the_rest(
     expected = [d["event"]["id"] for i, d in enumerate(batch.docs) if i != 3]
     assert _ids(hec.posts[1]) == expected
     assert _ids(hec.accepted) == expected
+    _reconcile("hec-refused-event-by-number", batch, hec, delivery)
 
 
+@pytest.mark.faults
 def test_refused_event_without_number_is_isolated_by_halving(rsps: responses.RequestsMock) -> None:
     batch = mixed_batch(37, 0, 0)
     poison = {batch.docs[5]["event"]["id"], batch.docs[30]["event"]["id"]}
@@ -183,8 +211,10 @@ def test_refused_event_without_number_is_isolated_by_halving(rsps: responses.Req
     assert delivery.delivered == 35
     assert {d.record["event"]["id"] for d in delivery.dead_lettered} == poison
     assert sorted(_ids(hec.accepted)) == sorted(d["event"]["id"] for d in batch.docs if d["event"]["id"] not in poison)
+    _reconcile("hec-refused-events-isolated-by-halving", batch, hec, delivery)
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize(
     ("status", "payload", "meaning"),
     [
@@ -198,10 +228,11 @@ def test_refused_batch_is_fatal_and_acknowledges_nothing(
     rsps: responses.RequestsMock, status: int, payload: dict[str, Any], meaning: str
 ) -> None:
     hec = FakeHec([_json(status, payload)] * 50).install(rsps)
+    batch = mixed_batch(40, 20, 0)
     sink = HecSink(_config(batch_events=10, concurrency=3), session=requests.Session())
     try:
         with pytest.raises(FatalSinkError) as err:
-            sink.send(mixed_batch(40, 20, 0))
+            sink.send(batch)
     finally:
         sink.close()
     message = str(err.value)
@@ -210,8 +241,12 @@ def test_refused_batch_is_fatal_and_acknowledges_nothing(
     assert hec.accepted == []
     # No blind retries: at most one request per worker was in flight when the refusal came.
     assert len(hec.posts) <= 3
+    # Nothing was acknowledged, so once the setting is fixed the same records come again.
+    _redeliver(batch, hec, batch_events=10, concurrency=3)
+    _reconcile(f"hec-refused-batch-{payload['text'].lower().replace(' ', '-')}-then-redelivery", batch, hec)
 
 
+@pytest.mark.faults
 def test_ack_timeout_resends_the_batch(rsps: responses.RequestsMock) -> None:
     hec = FakeHec().install(rsps)
     hec.ack_ok = lambda ack_id: ack_id != 1  # the first request's ack never comes
@@ -222,21 +257,29 @@ def test_ack_timeout_resends_the_batch(rsps: responses.RequestsMock) -> None:
     assert hec.posts[0] == hec.posts[1]
     assert all(1 in q for q in hec.ack_queries[:-1])
     assert hec.ack_queries[-1] == [2]
+    _reconcile("hec-indexer-ack-timeout", batch, hec, delivery)
 
 
+@pytest.mark.faults
 def test_ack_never_arrives_ends_in_sink_error(rsps: responses.RequestsMock) -> None:
     hec = FakeHec().install(rsps)
     hec.ack_ok = lambda ack_id: False
+    batch = mixed_batch(5, 0, 0)
     with pytest.raises(SinkError) as err:
-        _send(mixed_batch(5, 0, 0), ack=True, ack_timeout=0.05, max_retries=2)
+        _send(batch, ack=True, ack_timeout=0.05, max_retries=2)
     assert "did not acknowledge" in str(err.value)
     assert len(hec.posts) == 3
+    # The server took every post without acknowledging: each record arrived three times.
+    _reconcile("hec-indexer-ack-never-arrives", batch, hec)
 
 
+@pytest.mark.faults
 def test_ack_on_but_server_gives_no_ack_id_is_fatal(rsps: responses.RequestsMock) -> None:
-    FakeHec([_json(200, {"text": "Success", "code": 0})]).install(rsps)
+    hec = FakeHec([_json(200, {"text": "Success", "code": 0})]).install(rsps)
+    batch = mixed_batch(3, 0, 0)
     with pytest.raises(FatalSinkError, match="no ackId"):
-        _send(mixed_batch(3, 0, 0), ack=True)
+        _send(batch, ack=True)
+    _reconcile("hec-ack-without-ack-id", batch, hec)
 
 
 def test_batching_by_event_count(rsps: responses.RequestsMock) -> None:
@@ -289,6 +332,7 @@ def test_health_check_reports_status_and_token(rsps: responses.RequestsMock) -> 
     assert "healthy" in sink.check_health() and "token accepted" in sink.check_health()
 
 
+@pytest.mark.faults
 def test_health_check_bad_token_is_fatal(rsps: responses.RequestsMock) -> None:
     rsps.get(HEALTH_URL, json={"text": "HEC is healthy", "code": 17})
     rsps.post(EVENT_URL, status=403, json={"text": "Invalid token", "code": 4})
@@ -298,6 +342,7 @@ def test_health_check_bad_token_is_fatal(rsps: responses.RequestsMock) -> None:
     assert TOKEN not in str(err.value)
 
 
+@pytest.mark.faults
 def test_health_check_unhealthy_and_unreachable(rsps: responses.RequestsMock) -> None:
     rsps.get(HEALTH_URL, status=503, json={"text": "HEC is unhealthy, queues are full", "code": 18})
     sink = HecSink(_config(), session=requests.Session())
@@ -308,6 +353,7 @@ def test_health_check_unhealthy_and_unreachable(rsps: responses.RequestsMock) ->
         sink.check_health()
 
 
+@pytest.mark.faults
 def test_token_never_logged_during_retries(
     rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
 ) -> None:

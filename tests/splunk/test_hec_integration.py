@@ -13,6 +13,7 @@ from connector.errors import FatalSinkError
 from connector.sinks.base import Batch
 from connector.sinks.splunk_hec import HecSink
 from connector.sinks.splunk_hec_config import HecSinkConfig
+from tests.faults import Reconciliation
 from tests.servers.hec_receiver import HecReceiver
 from tests.splunk.samples import expected_time, mixed_batch
 
@@ -139,19 +140,29 @@ def test_indexed_fields_in_ecs_mode(hec_receiver: HecReceiver) -> None:
         }
 
 
+@pytest.mark.faults
 def test_bad_token_is_fatal_and_nothing_arrives(hec_receiver: HecReceiver) -> None:
+    batch = mixed_batch(5, 5, 5)
     sink = HecSink(_config(hec_receiver, token="not-the-token"))
     try:
         with pytest.raises(FatalSinkError) as health_error:
             sink.check_health()
         with pytest.raises(FatalSinkError) as send_error:
-            sink.send(mixed_batch(5, 5, 5))
+            sink.send(batch)
     finally:
         sink.close()
     for error in (health_error, send_error):
         assert "not-the-token" not in str(error.value)
         assert "401" in str(error.value)
     assert hec_receiver.read_events() == []
+    # Nothing was acknowledged: with the token fixed, the same records are sent again.
+    sink = HecSink(_config(hec_receiver))
+    try:
+        assert sink.send(batch).delivered == len(batch)
+    finally:
+        sink.close()
+    arrived = [e["event"]["event"]["id"] for e in hec_receiver.read_events(expected=len(batch))]
+    Reconciliation.of("hec-receiver-bad-token-then-redelivery", batch.ids, arrived).assert_nothing_lost()
 
 
 def test_receiver_requires_gzip_header_and_channel_for_ack(hec_receiver: HecReceiver) -> None:

@@ -6,9 +6,12 @@ import gzip
 import io
 import json
 
+import pytest
+
 from connector.formats.base import RawBatch, Skipped
 from connector.formats.cloudtrail import CloudTrailReader
 from connector.sinks.base import DeadLetter
+from tests.faults import Reconciliation
 
 
 def _records(n: int, nested_every: int = 7) -> list[dict[str, object]]:
@@ -54,6 +57,7 @@ def test_buffers_with_and_without_a_misleading_cut_yield_every_record_in_order()
     assert got == recs
 
 
+@pytest.mark.faults
 def test_truncated_records_document_delivers_what_came_before_the_damage() -> None:
     recs = _records(20000)
     data = gzip.compress(json.dumps({"Records": recs}, separators=(",", ":")).encode())
@@ -61,6 +65,11 @@ def test_truncated_records_document_delivers_what_came_before_the_damage() -> No
     assert 0 < len(got) < len(recs)
     assert got == recs[: len(got)]
     assert len(dead) == 1 and "truncated gzip" in dead[0].reason
+    # The dead letter stands for every record after the last one read ("after record N").
+    after = int(dead[0].location.split()[-1])
+    Reconciliation.of("cloudtrail-records-truncated-gzip", [str(r["eventID"]) for r in recs],
+                      [str(r["eventID"]) for r in got],
+                      [str(r["eventID"]) for r in recs[after:]]).assert_nothing_lost()
 
 
 def test_empty_records_array_is_skipped_as_empty() -> None:

@@ -11,6 +11,7 @@ import pytest
 from connector.cli import main
 from connector.dlq import dead_letter_json
 from connector.sinks.base import DeadLetter
+from tests.faults import Reconciliation, dead_letter_ids
 from tests.search.ecs_docs import cloudtrail_doc, flow_doc
 
 
@@ -24,6 +25,7 @@ def _ndjson(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+@pytest.mark.faults
 def test_documents_are_sent_and_the_rest_is_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     flows = [flow_doc(n) for n in range(3)]
     trail = cloudtrail_doc(1)
@@ -57,6 +59,14 @@ def test_documents_are_sent_and_the_rest_is_kept(tmp_path: Path, capsys: pytest.
     assert capsys.readouterr().err.strip().endswith(
         "replayed 8 dead letters: delivered 5, refused again 0, not replayable 2, unreadable 1;"
         f" 3 kept in {remaining}")
+    # The file's records: each letter by its record's id or position; the line that is no JSON by its own.
+    lines = original.decode().splitlines()
+    entries = [json.loads(line.removeprefix("dead letter: ")) for line in lines[:-1]]
+    source = [*dead_letter_ids(entries), f"{dlq} line {len(lines)}"]
+    delivered = [d["event"]["id"] for name in ("aws.vpcflow", "aws.cloudtrail")
+                 for d in _ndjson(out / f"{name}.ndjson")]
+    with capsys.disabled():  # the scenario line goes to the terminal, not to the captured output
+        Reconciliation.of("replay-dlq-file", source, delivered, dead_letter_ids(left)).assert_nothing_lost()
 
     # Replaying what was kept keeps it again, without wrapping the reason twice.
     again = tmp_path / "again.ndjson"
