@@ -56,7 +56,11 @@ def _encodings(doc: Any) -> st.SearchStrategy[str | bytes | dict[str, Any]]:
     return st.sampled_from([pack_subscription(doc), gzip.compress(raw), raw, doc if isinstance(doc, dict) else raw])
 
 
+_SURROGATE_PAGE = subscription_document("/aws/vpc/flowlogs/\udcff", ["2 \ud800 x", "\x00"])
+
+
 @given(pages().flatmap(lambda page: st.tuples(st.just(page), _encodings(page[0]))))
+@example(((_SURROGATE_PAGE, ["2 \ud800 x", "\x00"]), _SURROGATE_PAGE))
 def test_pages_settle_every_line(processor: RecordProcessor,
                                  case: tuple[tuple[dict[str, Any], list[str]], str | bytes | dict[str, Any]]) -> None:
     (doc, messages), data = case
