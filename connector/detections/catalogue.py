@@ -39,10 +39,11 @@ class FieldCatalogue:
         return isinstance(path, str) and (path in self.types or self.flattened_root(path) is not None)
 
     def type_of(self, path: str) -> str | None:
-        """The mapping type of ``path`` (``flattened`` for a key inside a flattened object)."""
+        """The mapping type of ``path`` (a key inside a flattened object: the object's type)."""
         if path in self.types:
             return self.types[path]
-        return "flattened" if self.flattened_root(path) is not None else None
+        root = self.flattened_root(path)
+        return self.types[root] if root is not None else None
 
     def flattened_root(self, path: str) -> str | None:
         """The flattened object that holds ``path`` as one of its keys, if any."""
@@ -63,23 +64,26 @@ def _walk(properties: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str
             yield path, spec
 
 
-def _component(name: str) -> Mapping[str, Any]:
-    path = mappings_dir() / "elasticsearch" / "component_templates" / f"{name}.json"
+def _component(server: str, name: str) -> Mapping[str, Any]:
+    path = mappings_dir() / server / "component_templates" / f"{name}.json"
     loaded: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     properties: Mapping[str, Any] = loaded["template"].get("mappings", {}).get("properties", {})
     return properties
 
 
 @cache
-def catalogue(dataset: str) -> FieldCatalogue:
-    """The fields of ``dataset``'s documents, read from its Elasticsearch index template."""
-    index_template = mappings_dir() / "elasticsearch" / "index_templates" / f"logs-aws_connector.{dataset[4:]}.json"
+def catalogue(dataset: str, server: str = "elasticsearch") -> FieldCatalogue:
+    """The fields of ``dataset``'s documents, multi-fields (``x.caseless``) included, read from its
+    index template for ``server`` (``elasticsearch`` or ``opensearch``)."""
+    index_template = mappings_dir() / server / "index_templates" / f"logs-aws_connector.{dataset[4:]}.json"
     composed = json.loads(index_template.read_text(encoding="utf-8"))["composed_of"]
     types: dict[str, str] = {}
     caseless: set[str] = set()
     for component in composed:
-        for path, spec in _walk(_component(component)):
+        for path, spec in _walk(_component(server, component)):
             types[path] = str(spec.get("type", "object"))
+            for sub, sub_spec in spec.get("fields", {}).items():
+                types[f"{path}.{sub}"] = str(sub_spec.get("type", "object"))
             if CASELESS in spec.get("fields", {}):
                 caseless.add(path)
     return FieldCatalogue(dataset, types, frozenset(caseless))

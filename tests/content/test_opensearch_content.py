@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,47 +16,17 @@ import pytest
 from connector.content import build, definitions, opensearch_dashboards, opensearch_monitors
 from connector.content.definitions import content
 from connector.detections import convert, handwritten
-from connector.detections.catalogue import DATASETS
-from connector.normalize.specs import mappings_dir
+from connector.detections.catalogue import DATASETS, catalogue
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 TERMS_TYPES = frozenset({"keyword", "ip", "long", "integer", "short", "byte", "boolean"})
 NUMERIC_TYPES = frozenset({"long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float",
                            "unsigned_long"})
-FLAT_TYPES = frozenset({"flat_object"})
-
-
-def _mapped(properties: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Each mapped path with its type, multi-fields (``x.caseless``) included."""
-    for name, spec in properties.items():
-        path = prefix + name
-        if "properties" in spec:
-            yield from _mapped(spec["properties"], path + ".")
-            continue
-        yield path, str(spec.get("type", "object"))
-        for sub, sub_spec in spec.get("fields", {}).items():
-            yield f"{path}.{sub}", str(sub_spec.get("type", "object"))
-
-
-@cache
-def opensearch_fields(dataset: str) -> dict[str, str]:
-    """Field -> type, as the OpenSearch index template of ``dataset`` maps it."""
-    folder = mappings_dir() / "opensearch"
-    index = json.loads((folder / "index_templates" / f"logs-aws_connector.{dataset[4:]}.json").read_text())
-    fields: dict[str, str] = {}
-    for component in index["composed_of"]:
-        spec = json.loads((folder / "component_templates" / f"{component}.json").read_text())
-        fields.update(_mapped(spec["template"].get("mappings", {}).get("properties", {})))
-    return fields
 
 
 def _type_in(dataset: str, field: str) -> str | None:
-    fields = opensearch_fields(dataset)
-    if field in fields:
-        return fields[field]
-    parts = field.split(".")
-    flat_roots = (".".join(parts[:end]) for end in range(len(parts) - 1, 0, -1))
-    return "flat_object" if any(fields.get(root) in FLAT_TYPES for root in flat_roots) else None
+    """The type OpenSearch's template gives ``field`` (a key of a flat object: ``flat_object``)."""
+    return catalogue(dataset, "opensearch").type_of(field)
 
 
 def _datasets_of(index_pattern: str) -> tuple[str, ...]:

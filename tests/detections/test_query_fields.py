@@ -4,8 +4,6 @@ anything else is refused by name instead of becoming a query that can never matc
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,30 +11,10 @@ from sigma.conversion.base import TextQueryBackend
 
 from connector.detections import convert
 from connector.detections.catalogue import CASELESS, catalogue
-from connector.normalize.specs import mappings_dir
 
 RULES = Path(__file__).parent / "rules"
 BACKENDS = ("lucene", "esql", "eql", "splunk")
 DATASETS = ("aws.cloudtrail", "aws.vpcflow")
-
-
-def _walk(properties: dict[str, object], prefix: str = "") -> Iterator[tuple[str, str]]:
-    for name, spec in properties.items():
-        assert isinstance(spec, dict)
-        if "properties" in spec:
-            yield from _walk(spec["properties"], f"{prefix}{name}.")
-        else:
-            yield f"{prefix}{name}", str(spec.get("type", "object"))
-
-
-def _template_fields(kind: str, dataset: str) -> dict[str, str]:
-    folder = mappings_dir() / kind
-    index = json.loads((folder / "index_templates" / f"logs-aws_connector.{dataset[4:]}.json").read_text())
-    fields: dict[str, str] = {}
-    for component in index["composed_of"]:
-        loaded = json.loads((folder / "component_templates" / f"{component}.json").read_text())
-        fields.update(_walk(loaded["template"].get("mappings", {}).get("properties", {})))
-    return fields
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +42,9 @@ def named_fields() -> dict[str, set[str]]:
 
 def test_opensearch_templates_map_the_same_fields_as_elasticsearch() -> None:
     for dataset in DATASETS:
-        es = _template_fields("elasticsearch", dataset)
+        es = dict(catalogue(dataset).types)
         opensearch = {path: ("flattened" if kind == "flat_object" else kind)
-                      for path, kind in _template_fields("opensearch", dataset).items()}
+                      for path, kind in catalogue(dataset, "opensearch").types.items()}
         assert es == opensearch
 
 
