@@ -2,8 +2,9 @@
 
 Each scenario puts a proxy in front of a real Elasticsearch, OpenSearch or HEC receiver, breaks the
 connection in one way (sink unreachable, connection closed mid-body, slow and narrow link, answers
-that never arrive), and ends in an exact reconciliation: the source records against the unique
-``event.id`` values read back from the sink and the dead letters. Every scenario must lose nothing.
+that never arrive, a sink slower than the SQS visibility timeout), and ends in an exact
+reconciliation: the source records against the unique ``event.id`` values read back from the sink
+and the dead letters. Every scenario must lose nothing.
 
 The outage of the backfill scenario lasts ``OUTAGE_S`` seconds; ``AWS_SIEM_CONNECTOR_LONG_FAULTS=1``
 makes it 30 seconds.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,11 +36,13 @@ from connector.sinks.search_config import SearchSinkConfig
 from connector.sinks.splunk_hec import HecSink
 from connector.sinks.splunk_hec_config import HecSinkConfig
 from connector.sources.local import local_units
+from tests.aws.support import Aws, Forward, forward_argv, make_aws, wait_for
 from tests.conftest import Report
 from tests.faults import Reconciliation, dead_letter_ids
 from tests.search.ecs_docs import dataset_batch
 from tests.servers.hec_receiver import HecReceiver
 from tests.servers.hec_receiver import ensure_built as ensure_hec_built
+from tests.servers.moto_server import MotoServer, moto_server
 from tests.servers.search_cluster import SearchCluster, http_json
 from tests.servers.toxiproxy import ProxyLink, Toxiproxy
 from tests.splunk.samples import mixed_batch
@@ -397,3 +401,114 @@ def test_hec_retries_through_a_fault_with_bounded_duplicates(
     assert result.duplicates <= resent * sink.config.batch_events, (result.duplicates, resent)
     if fault.answer_lost:
         assert result.duplicates > 0, "the receiver never had a request twice: no answer was lost"
+
+
+# -- a sink slower than the SQS visibility timeout -----------------------------------------------
+
+# Seconds a received message stays hidden; the service renews that every third of it while in work.
+VISIBILITY_S = 2
+SLOW_OBJECT_RECORDS = 3000
+# One bulk request per pipeline batch and one batch at a time, each answered late and sent through
+# a narrow link: the object takes several visibility timeouts.
+SLOW_BULK_DOCS = 250
+SLOW_ANSWER_MS = 300
+SLOW_LINK_KB_S = 1024
+# ``forward`` with its visibility heartbeat switched off: the control run, in which the message
+# must come back while its first pass is still writing.
+FORWARD_WITHOUT_HEARTBEAT = ("import sys; import connector.forward.service as service; "
+                             "service.keep_hidden = lambda *args: None; "
+                             "from connector.cli import main; sys.exit(main())")
+STOPPED = re.compile(r"stopped: (\d+) messages received, \d+ settled; records in (\d+), out (\d+)")
+
+
+@pytest.fixture(scope="module")
+def moto_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto in server mode on 127.0.0.1 for the forward scenarios; stopped by its PID."""
+    with moto_server(tmp_path_factory.mktemp("moto")) as server:
+        yield server
+
+
+@pytest.fixture
+def moto(moto_module: MotoServer) -> MotoServer:
+    """The moto server with every resource of earlier tests forgotten."""
+    moto_module.reset()
+    return moto_module
+
+
+def _create_operations(cluster: SearchCluster, index: str) -> int:
+    """Documents the cluster was asked to create in ``index``: written ones plus refused ones (409)."""
+    answer = http_json("GET", f"{cluster.url}/{index}/_stats/indexing")
+    assert isinstance(answer, dict) and "_all" in answer, answer
+    indexing = answer["_all"]["primaries"]["indexing"]
+    return int(indexing["index_total"]) + int(indexing["index_failed"])
+
+
+def _start_forward(aws: Aws, tmp_path: Path, heartbeat: bool, *flags: str) -> Forward:
+    """``forward`` on the test's queue as a subprocess, its dead letters in ``tmp_path``."""
+    command = forward_argv() if heartbeat else [sys.executable, "-c", FORWARD_WITHOUT_HEARTBEAT, "forward"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_SIEM_CONNECTOR_")} | aws.moto.env
+    log = tmp_path / "forward.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*command, "--queue-url", aws.queue_url, "--dlq", str(tmp_path / "dead-letters.ndjson"), *flags],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return Forward(proc, tmp_path / "out", log)
+
+
+@pytest.mark.parametrize("heartbeat", [True, False], ids=["heartbeat", "no-heartbeat"])
+def test_heartbeat_keeps_a_slow_sink_from_a_second_delivery(
+    heartbeat: bool, moto: MotoServer, es_cluster: SearchCluster, link_to: LinkTo, tmp_path: Path, report: Report,
+) -> None:
+    namespace = "visibility" if heartbeat else "noheartbeat"
+    _fresh_indices(es_cluster, namespace)
+    aws = make_aws(moto, direct_prefix="AWSLogs/")
+    # The queue's own default agrees with the service's: no receive hides the message for longer.
+    aws.sqs.set_queue_attributes(QueueUrl=aws.queue_url, Attributes={"VisibilityTimeout": str(VISIBILITY_S)})
+    aws.drain_test_events()
+    key = ("AWSLogs/111122223333/vpcflowlogs/eu-west-1/2026/01/05/"
+           "111122223333_vpcflowlogs_eu-west-1_fl-0a1b2c3d4e5f60718_20260105T0010Z_9a2e.log.gz")
+    source = _flow_log(tmp_path / key, SLOW_OBJECT_RECORDS)
+    expected = _source_ids(source)
+    assert len(expected) == SLOW_OBJECT_RECORDS
+    aws.put(key, source.read_bytes())
+    link = link_to(es_cluster.url)
+    link.add_toxic("latency", "downstream", latency=SLOW_ANSWER_MS)
+    link.add_toxic("bandwidth", "upstream", rate=SLOW_LINK_KB_S)
+    config = tmp_path / "connector.yaml"
+    config.write_text(orjson.dumps({
+        "pipeline": {"batch_docs": SLOW_BULK_DOCS},
+        "elasticsearch": {"data_streams": False, "index_prefix": INDEX_PREFIX, "namespace": namespace,
+                          "bulk_docs": SLOW_BULK_DOCS, "concurrency": 1, "compression_level": 0,
+                          "timeout_seconds": 30},
+    }).decode())
+    # Two workers and two places in flight: a message that reappears is taken again at once and
+    # processed beside its first pass.
+    forward = _start_forward(aws, tmp_path, heartbeat, "--visibility-timeout", str(VISIBILITY_S),
+                             "--max-in-flight", "2", "--workers", "2", "--idle-exit", "3", "--sink", "elasticsearch",
+                             "--es-url", link.url, "--config", str(config), "--geoip-city", "none")
+    try:
+        # From the first receive to the delete: how long the message was in work.
+        wait_for(lambda: aws.depth() != (1, 0), 30, "the message received", forward)
+        received = time.monotonic()
+        wait_for(lambda: aws.depth() == (0, 0), 60, "the message deleted", forward)
+        held = time.monotonic() - received
+        assert forward.wait(30) == 0, forward.log_text()
+    finally:
+        forward.stop()
+    scenario = "elasticsearch-slow-sink-short-visibility" + ("" if heartbeat else "-no-heartbeat")
+    result = reconcile(scenario, expected, _ids_in(es_cluster, namespace),
+                       _dead_letter_ids(tmp_path / "dead-letters.ndjson"), report)
+    assert held >= 3 * VISIBILITY_S, f"the object took {held:.1f}s, not several visibility timeouts"
+    log = forward.log_text()
+    stopped = STOPPED.search(log)
+    assert stopped is not None, log
+    receives, records_in, records_out = (int(n) for n in stopped.groups())
+    creates = _create_operations(es_cluster, f"{INDEX_PREFIX}.vpcflow-{namespace}")
+    # Documents are created with _id = event.id: a second pass answers 409 and adds no copy.
+    assert (result.delivered, result.duplicates, result.dead_lettered) == (SLOW_OBJECT_RECORDS, 0, 0)
+    # Each receive is one whole pass over the object, as the service counts it and as the cluster saw it.
+    assert records_in == records_out == creates == receives * SLOW_OBJECT_RECORDS, (creates, log)
+    if heartbeat:
+        assert receives == 1, f"the message was received {receives} times despite the heartbeat:\n{log}"
+    else:
+        assert receives >= 2, f"without the heartbeat the message was received only once in {held:.1f}s"
