@@ -1,14 +1,16 @@
 """Normalize throughput: flow logs and CloudTrail, with and without GeoIP, against the bare floor.
 
     .venv/bin/python bench/bench_normalize.py [--flows 1000000] [--trails 200000] [--repeat 3]
-        [--only flows|cloudtrail] [--scan LINES]
+        [--only flows|cloudtrail] [--scan LINES] [--config FILE]
 
 Each case runs in a fresh single-threaded process (one core) over a generated gzip file through
 the real pipeline (reader -> normalizer -> NDJSON bytes), and reports records/s, MB/s of
 uncompressed input and the process's peak RSS. The floor is gunzip + split + orjson.dumps of
 the raw fields with no mapping. Each case runs ``--repeat`` times in interleaved rounds; the
 fastest run is the figure (as ``timeit`` reports the minimum: slower runs measure the other
-tenants of a shared machine), and the median is printed beside it.
+tenants of a shared machine), and the median is printed beside it. With ``--config`` the GeoIP
+cases run once more with that configuration's filters, pruning and threat intel; records/s
+counts the records read (written or skipped), so the cases compare.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def case_floor(path: str) -> int:
     return n
 
 
-def case_pipeline(path: str, geoip: bool) -> int:
+def case_pipeline(path: str, geoip: bool, config_file: str | None = None) -> int:
     """The real path: RecordProcessor (reader, normalizer, enrichment) -> batches -> NDJSON bytes."""
     from connector.config import load_config
     from connector.dlq import DeadLetterStore
@@ -174,15 +176,15 @@ def case_pipeline(path: str, geoip: bool) -> int:
         def close(self) -> None:
             pass
 
-    config = load_config(None, {}, {"geoip": {"city_db": "embedded" if geoip else "none"}})
+    config = load_config(config_file, {}, {"geoip": {"city_db": "embedded" if geoip else "none"}})
     processor = RecordProcessor(config)
     summary = Pipeline(processor, SerializingSink(), DeadLetterStore(os.devnull)).run(local_units([path]))
     if summary.dead_lettered:
         raise SystemExit(f"{summary.dead_lettered} dead letters in the benchmark input")
-    return summary.written
+    return summary.written + summary.skipped
 
 
-def run_case(name: str, path: Path) -> dict[str, float]:
+def run_case(name: str, path: Path, config_file: str | None = None) -> dict[str, float]:
     # Peak RSS from /proc/self/status (VmHWM): ru_maxrss would carry over the parent's peak
     # across exec, and the parent holds the generated data.
     code = (f"import sys,time; sys.path.insert(0,{str(ROOT)!r}); import bench.bench_normalize as b; "
@@ -191,7 +193,8 @@ def run_case(name: str, path: Path) -> dict[str, float]:
             f"print(n, d, hwm)")
     call = {"floor": f"b.case_floor({str(path)!r})",
             "geoip": f"b.case_pipeline({str(path)!r}, True)",
-            "no_geoip": f"b.case_pipeline({str(path)!r}, False)"}[name]
+            "no_geoip": f"b.case_pipeline({str(path)!r}, False)",
+            "configured": f"b.case_pipeline({str(path)!r}, True, {config_file!r})"}[name]
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     done = subprocess.run([sys.executable, "-c", code.replace(f"n={name}", f"n={call}")], capture_output=True,
                           text=True, env=env, check=False)
@@ -211,6 +214,8 @@ def main() -> None:
                         help="run one dataset's cases (the floor comes with flows)")
     parser.add_argument("--scan", type=int, default=0, metavar="LINES",
                         help="add a case of flow logs where every source address is new (peak memory)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="add GeoIP cases with this configuration (filters, prune_fields, threat_intel)")
     args = parser.parse_args()
     flows, trails = flow_file(args.flows), trail_file(args.trails)
     cases = (
@@ -220,6 +225,9 @@ def main() -> None:
         ("CloudTrail, GeoIP", trails, "geoip"),
         ("CloudTrail, no GeoIP", trails, "no_geoip"),
     )
+    if args.config:
+        cases += (("flow logs, GeoIP, --config", flows, "configured"),
+                  ("CloudTrail, GeoIP, --config", trails, "configured"))
     if args.scan:
         cases += (("flow scan, GeoIP, all sources new", scan_file(args.scan), "geoip"),)
     if args.only:
@@ -228,7 +236,7 @@ def main() -> None:
     runs: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in cases}
     for _ in range(max(1, args.repeat)):
         for label, path, case in cases:
-            runs[label].append(run_case(case, path))
+            runs[label].append(run_case(case, path, args.config))
     print(f"{'case':34} {'records':>9} {'seconds':>8} {'records/s':>10} {'median/s':>10} {'MB/s':>7} {'peak RSS':>9}")
     results = {}
     for label, path, _case in cases:

@@ -202,7 +202,9 @@ class _Settler:
             total.written += s.written
             total.skipped += s.skipped
             total.dead_lettered += s.dead_lettered
-        return total.line()
+            total.skipped_by_rule.update(s.skipped_by_rule)
+        rules = total.rules_line()
+        return total.line() if rules is None else f"{total.line()}; {rules}"
 
 
 def _batch_response(settler: _Settler, entries: list[str]) -> dict[str, Any]:

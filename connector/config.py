@@ -13,13 +13,19 @@ import yaml
 
 from connector.enrich.geoip import EMBEDDED_CITY_DB, GeoIpSettings
 from connector.errors import ConfigError
+from connector.threat_intel.settings import ThreatIntelSettings, threat_intel_settings
+from connector.transform.settings import FilterRule, filter_rules, prune_settings
 
 SECTIONS = {"geoip", "normalize", "sink", "dlq", "pipeline", "splunk_hec", "elasticsearch", "opensearch", "file",
-            "aws", "forward", "backfill", "cloudwatch", "kibana", "opensearch_dashboards"}
+            "aws", "forward", "backfill", "cloudwatch", "kibana", "opensearch_dashboards", "threat_intel"}
+# Top-level keys that are not sections of KEY: value settings.
+LISTS = {"filters", "prune_fields"}
 # Sections validated by the component that owns them (a sink, a source, a service, a deploy target).
 COMPONENT_SECTIONS = ("sink", "splunk_hec", "elasticsearch", "opensearch", "file", "aws", "forward", "backfill",
                       "cloudwatch", "kibana", "opensearch_dashboards")
 ENV_PREFIX = "AWS_SIEM_CONNECTOR_"
+# The configuration file when no --config is given (how a Lambda function or a container names it).
+CONFIG_FILE_VARIABLE = "AWS_SIEM_CONNECTOR_CONFIG"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,9 @@ class AppConfig:
     normalize: NormalizeSettings = field(default_factory=NormalizeSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     dlq_path: str | None = None
+    filters: tuple[FilterRule, ...] = ()
+    prune_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    threat_intel: ThreatIntelSettings = field(default_factory=ThreatIntelSettings)
     # Raw sections of the sinks, sources and services; each validates its own (see COMPONENT_SECTIONS).
     sinks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -80,9 +89,11 @@ def _check_keys(section: Mapping[str, Any], allowed: set[str], name: str, where:
 
 def load_config(path: str | None = None, env: Mapping[str, str] | None = None,
                 overrides: Mapping[str, Mapping[str, Any]] | None = None) -> AppConfig:
-    """Read ``path`` (YAML) if given, then ``AWS_SIEM_CONNECTOR_<SECTION>__<KEY>`` variables, then
-    ``overrides`` (the command line). Unknown sections or keys are errors, not silent typos."""
+    """Read ``path`` (YAML; else the file ``AWS_SIEM_CONNECTOR_CONFIG`` names) if given, then
+    ``AWS_SIEM_CONNECTOR_<SECTION>__<KEY>`` variables, then ``overrides`` (the command line).
+    Unknown sections or keys are errors, not silent typos."""
     env = os.environ if env is None else env
+    path = path or env.get(CONFIG_FILE_VARIABLE) or None
     where = path or "<command line>"
     raw: dict[str, Any] = {}
     if path:
@@ -95,9 +106,10 @@ def load_config(path: str | None = None, env: Mapping[str, str] | None = None,
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of sections at the top level")
         raw = loaded
-    unknown = sorted(set(raw) - SECTIONS)
+    unknown = sorted(set(raw) - SECTIONS - LISTS)
     if unknown:
-        raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}; known: {', '.join(sorted(SECTIONS))}")
+        raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(SECTIONS | LISTS))}")
     sections = {name: _section(raw, name, where) for name in SECTIONS}
     for var, value in env.items():
         if var.startswith(ENV_PREFIX) and "__" in var:
@@ -140,4 +152,8 @@ def load_config(path: str | None = None, env: Mapping[str, str] | None = None,
     _check_keys(dlq, {"path"}, "dlq", where)
     sinks = {name: sections[name] for name in COMPONENT_SECTIONS}
     return AppConfig(geoip=geoip, normalize=normalize, pipeline=PipelineSettings(batch_docs=batch_docs),
-                     dlq_path=dlq.get("path") or None, sinks=sinks, source_file=where)
+                     dlq_path=dlq.get("path") or None, filters=filter_rules(raw.get("filters"), where),
+                     prune_fields=prune_settings(raw.get("prune_fields"), where),
+                     threat_intel=threat_intel_settings(sections["threat_intel"], where,
+                                                       Path(path).parent if path else None),
+                     sinks=sinks, source_file=where)

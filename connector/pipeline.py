@@ -27,9 +27,10 @@ from connector.formats.vpcflow import FlowLogReader
 from connector.normalize.cloudtrail import CloudTrailNormalizer
 from connector.normalize.config import ConfigNormalizer
 from connector.normalize.hotloop import collector_paused
-from connector.normalize.vpcflow import FlowNormalizer
+from connector.normalize.vpcflow import FlowNormalizer, record_id_prefix
 from connector.sinks.base import Batch, DeadLetter, DecodedDocs, Delivery, Sink, waits_on_io
 from connector.sources.base import WorkUnit
+from connector.transform.build import document_stage, flow_filters, threat_marker
 
 log = logging.getLogger(__name__)
 UNDETECTED_RULE = "object of unknown type (not a flow log, CloudTrail or Config object)"
@@ -45,6 +46,7 @@ class NormalizedChunk:
     ids: list[str]
     timestamps: list[str]
     originals: list[str | None] | None
+    skipped: Counter[str] | None = None  # left out by filter rules while normalizing
 
     @property
     def docs(self) -> DecodedDocs:
@@ -73,6 +75,17 @@ class RunSummary:
         return (f"read {self.read}, written {self.written}, skipped {self.skipped}, "
                 f"dead-lettered {self.dead_lettered} ({self.objects} objects)")
 
+    def rules_line(self) -> str | None:
+        """The rules that skipped records, with their counts (``None`` when none did)."""
+        if not self.skipped_by_rule:
+            return None
+        return "skipped by rule: " + ", ".join(f"{rule}={n}" for rule, n in sorted(self.skipped_by_rule.items()))
+
+    def lines(self) -> list[str]:
+        """The rules line (when any rule skipped records), then the summary line, which stays last."""
+        rules = self.rules_line()
+        return [self.line()] if rules is None else [rules, self.line()]
+
 
 class RecordProcessor:
     """Reads a work unit in its format and normalizes it; one per process (caches live here)."""
@@ -88,9 +101,12 @@ class RecordProcessor:
         self._custom_flow_readers: dict[str, FlowLogReader] = {}
         self._trail_reader = CloudTrailReader(keep_original=settings.keep_original or keep_raw)
         self._config_reader = ConfigReader(fetch_oversized)
-        self._flows = FlowNormalizer(self.addresses, settings.keep_original)
+        marker = threat_marker(config)
+        rules = flow_filters(config)
+        self._flows = FlowNormalizer(self.addresses, settings.keep_original, rules, marker if rules else None)
         self._trails = CloudTrailNormalizer(self.addresses, settings.keep_original)
         self._configs = ConfigNormalizer(settings.keep_original)
+        self._stage = document_stage(config, marker, normalized_apart=("aws.vpcflow",) if rules else ())
 
     def detect(self, unit: WorkUnit) -> str | None:
         """The unit's type: as hinted, else from its key, else from its first bytes."""
@@ -153,7 +169,13 @@ class RecordProcessor:
             failed = {d.location for d in out.dead}
             originals = [o for o, loc in zip(originals, raw.locations, strict=True)
                          if _location_label(raw.dataset, loc) not in failed]
-        chunk = NormalizedChunk(raw.dataset, out.encoded, out.ids, out.timestamps, originals)
+        if out.skipped and raw.dataset == "aws.vpcflow" and self._keep_raw:
+            # Keep originals aligned with the documents the filter rules kept (by their ids).
+            prefix = record_id_prefix(id_key)
+            line_of = {prefix + str(loc) if record_ids is None else record_ids[loc - 1]: line
+                       for line, loc in zip(raw.records, raw.locations, strict=True)}
+            originals = [line_of[eid] for eid in out.ids]
+        chunk = NormalizedChunk(raw.dataset, out.encoded, out.ids, out.timestamps, originals, out.skipped or None)
         return chunk, [DeadLetter(d.record, d.reason, origin, d.location) for d in out.dead]
 
     def process(self, unit: WorkUnit) -> Iterator[NormalizedChunk | DeadLetter | Skipped]:
@@ -171,8 +193,13 @@ class RecordProcessor:
                 if isinstance(item, RawBatch):
                     if item.records:
                         chunk, dead = self.normalize(item, unit.origin, unit.key, unit.record_ids)
+                        skipped = chunk.skipped or Counter()
+                        if self._stage is not None:
+                            skipped.update(self._stage.apply(chunk))
                         yield chunk
                         yield from dead
+                        for rule, count in skipped.items():
+                            yield Skipped(rule, count, unit.origin)
                 else:
                     yield item
         except OSError as exc:

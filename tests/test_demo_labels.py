@@ -50,7 +50,10 @@ def _alerting_rules() -> dict[str, dict[str, Any]]:
 
 
 RULES = _alerting_rules()
-HANDWRITTEN = {d["id"]: d for d in yaml.safe_load((SIGMA / "handwritten.yml").read_text())["detections"]}
+# The hand-written detections the generator labels: the new-terms ones. The threat-intel match
+# depends on a feed the generator does not know; tests/detections/known_bad_labels.py labels it.
+HANDWRITTEN = {d["id"]: d for d in yaml.safe_load((SIGMA / "handwritten.yml").read_text())["detections"]
+               if "new_terms" in d}
 PIPELINE_VARS = yaml.safe_load((SIGMA / "aws_connector_ecs.yml").read_text())["vars"]
 
 

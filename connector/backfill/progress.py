@@ -56,6 +56,8 @@ class BackfillResult:
             rows.append((f"{dataset} records written", str(self.tally.written[dataset])))
             rows.append((f"{dataset} records skipped", str(self.tally.skipped[dataset])))
             rows.append((f"{dataset} records dead-lettered", str(self.tally.dead_lettered[dataset])))
+        for rule, count in sorted(self.tally.skipped_by_rule.items()):
+            rows.append((f"skipped by rule {rule}", str(count)))
         rows += [
             ("bytes read", f"{self.bytes_read} ({human_bytes(self.bytes_read)})"),
             ("elapsed", f"{self.elapsed:.1f} s"),

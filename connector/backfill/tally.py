@@ -25,12 +25,14 @@ class Tally:
     written: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     dead_lettered: Counter[str] = field(default_factory=Counter)
+    skipped_by_rule: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Tally) -> None:
         """Fold another worker's counts into these."""
         self.written.update(other.written)
         self.skipped.update(other.skipped)
         self.dead_lettered.update(other.dead_lettered)
+        self.skipped_by_rule.update(other.skipped_by_rule)
 
     def datasets(self) -> list[str]:
         """Datasets with any count, sorted."""
@@ -57,6 +59,7 @@ class CountingProcessor(RecordProcessor):
             else:
                 records += item.count
                 self._tally.skipped[dataset] += item.count
+                self._tally.skipped_by_rule[item.rule] += item.count
             yield item
         self.records[unit.origin] = records
 

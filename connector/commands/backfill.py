@@ -14,6 +14,7 @@ from connector.formats.detect import TYPES
 from connector.run_parts import RunParts
 from connector.sinks.factory import PreviewDone
 from connector.sources.local import local_units
+from connector.transform.build import check_document_stage
 
 NAME = "backfill"
 HELP = "one-shot historical load of archived logs (S3 bucket or local files)"
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
         config = config_from_args(args)
         tell_database_age(config.geoip, os.environ)  # here, once, before the worker processes start
+        check_document_stage(config)
         return run_s3_backfill(args, config)
     if not args.source:
         raise ConfigError("backfill needs --source PATH or --bucket BUCKET")
@@ -68,5 +70,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         parts.close()
-    print(summary.line(), file=sys.stderr)
+    for line in summary.lines():
+        print(line, file=sys.stderr)
     return exit_code(summary.dead_lettered)

@@ -8,6 +8,7 @@ import os
 from connector.commands.options import add_common_options, add_sink_options, chosen_sink, config_from_args
 from connector.enrich.geoip import tell_database_age
 from connector.errors import ConfigError
+from connector.transform.build import check_document_stage
 
 NAME = "forward"
 HELP = ("service: drain SQS queues (S3, Config, CloudWatch Logs notifications) or poll CloudWatch Logs groups "
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the service until SIGTERM (or the one-shot limits); returns the exit code."""
     config = config_from_args(args)
     tell_database_age(config.geoip, os.environ)  # here, once, before the worker processes start
+    check_document_stage(config)
     if args.log_group:
         from connector.sources.cloudwatch import run_log_groups
 

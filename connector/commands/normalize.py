@@ -31,5 +31,6 @@ def run(args: argparse.Namespace) -> int:
         summary = parts.pipeline().run(local_units(args.paths, None if args.type == "auto" else args.type))
     finally:
         parts.close()
-    print(summary.line(), file=sys.stderr)
+    for line in summary.lines():
+        print(line, file=sys.stderr)
     return exit_code(summary.dead_lettered)

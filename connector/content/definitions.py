@@ -136,6 +136,17 @@ def data_view_for(dataset: str) -> DataView:
     return content().data_views[dataset.removeprefix("aws.")]
 
 
+# The data view of every dataset: a detection over several datasets is searched there, its query naming them.
+ALL_DATASETS_VIEW = "all"
+
+
+def data_view_covering(datasets: tuple[str, ...]) -> DataView:
+    """The data view that covers ``datasets``: the dataset's own for one, the all-datasets view for more."""
+    if len(datasets) == 1:
+        return data_view_for(datasets[0])
+    return content().data_views[ALL_DATASETS_VIEW]
+
+
 # Saved-object ids, the same in Kibana and OpenSearch Dashboards: stable, derived from the sources.
 ID_PREFIX = "aws-connector"
 # What a detection's saved search shows, after the fields the detection groups by.
@@ -212,8 +223,13 @@ def detection_searches() -> tuple[DetectionSearch, ...]:
             description += (f" It alerts on a combination of {', '.join(fields)} that the "
                             f"{h.new_terms.history_window} before did not hold; this search lists the "
                             "events it compares.")
+        else:
+            description += " It alerts on each event this search lists."
+        fields = (*fields, *h.columns)
+        # A detection over several datasets shows the columns it names, not each dataset's defaults.
+        columns = _columns(h.datasets[0], fields) if len(h.datasets) == 1 else tuple(dict.fromkeys(fields))
         made.append(DetectionSearch(detection_search_id(h.rule_id), f"Detection: {h.title}", description,
-                                    data_view_for(h.dataset), h.base_query, _columns(h.dataset, fields)))
+                                    data_view_covering(h.datasets), h.base_query, columns))
     return tuple(made)
 
 

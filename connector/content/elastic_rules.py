@@ -2,8 +2,9 @@
 format of ``POST /api/detection_engine/rules/_import`` (Kibana 8.6 and later, 9.x).
 
 - A single-event Sigma rule becomes a ``query`` rule, a counting rule a ``threshold`` rule, the
-  hand-written "new country" detection a ``new_terms`` rule; every query is Lucene, as converted.
-- Each rule searches its dataset's index pattern (``index``), the data view's title, and does not
+  hand-written "new country" detection a ``new_terms`` rule, the hand-written threat-intel match a
+  ``query`` rule; every query is Lucene, as converted.
+- Each rule searches its datasets' index patterns (``index``), the data views' titles, and does not
   name the data view by id: Kibana searches a rule's data view in preference to its index
   patterns, and fails every run in a space that lacks the view, while an index pattern works
   wherever the data streams are, whatever was imported before.
@@ -56,10 +57,12 @@ TACTICS: dict[str, tuple[str, str]] = {  # Sigma tag -> (id, name)
     "credential-access": ("TA0006", "Credential Access"),
     "discovery": ("TA0007", "Discovery"),
     "exfiltration": ("TA0010", "Exfiltration"),
+    "command-and-control": ("TA0011", "Command and Control"),
     "impact": ("TA0040", "Impact"),
 }
 TECHNIQUES: dict[str, tuple[str, tuple[str, ...]]] = {  # id -> (name, the tactics it serves)
     "T1046": ("Network Service Discovery", ("discovery",)),
+    "T1071": ("Application Layer Protocol", ("command-and-control",)),
     "T1078": ("Valid Accounts", ("defense-evasion", "persistence", "privilege-escalation", "initial-access")),
     "T1098": ("Account Manipulation", ("persistence", "privilege-escalation")),
     "T1110": ("Brute Force", ("credential-access",)),
@@ -88,7 +91,7 @@ class _About:
     name: str
     description: str
     level: str
-    dataset: str
+    datasets: tuple[str, ...]
     tags: tuple[str, ...]
     references: tuple[str, ...]
     false_positives: tuple[str, ...]
@@ -115,7 +118,7 @@ def _from_sigma(detection: Detection) -> dict[str, Any]:
         note += f" Sigma counts: {detection.threshold.text()}."
     about = _About(
         detection.rule_id, detection.title, detection.description or detection.title, detection.level,
-        detection.dataset, detection.tags, _strings(source.get("references")),
+        (detection.dataset,), detection.tags, _strings(source.get("references")),
         _strings(source.get("falsepositives")), _strings(source.get("author")) or (AUTHOR,), note)
     if detection.threshold is None:
         return _rule(about, "query", detection.query)
@@ -128,7 +131,7 @@ def _from_sigma(detection: Detection) -> dict[str, Any]:
 
 def _from_handwritten(detection: HandwrittenDetection) -> dict[str, Any]:
     about = _About(
-        detection.rule_id, detection.title, detection.description, detection.level, detection.dataset,
+        detection.rule_id, detection.title, detection.description, detection.level, detection.datasets,
         detection.tags, (), (), (AUTHOR,),
         f"A detection written by hand for each SIEM (aws-siem-connector): {detection.why_not_sigma}")
     if detection.new_terms is None:
@@ -163,9 +166,10 @@ def _common(about: _About) -> dict[str, Any]:
         "description": about.description,
         "severity": severity,
         "risk_score": risk_score,
-        "index": [data_view_for(about.dataset).title],
+        "index": [data_view_for(dataset).title for dataset in about.datasets],
         "tags": ["Domain: Cloud", "Data Source: AWS", "Data Source: Amazon Web Services",
-                 f"Data Source: {DATA_SOURCES[about.dataset]}", *tactic_tags, *about.tags, AUTHOR],
+                 *(f"Data Source: {DATA_SOURCES[dataset]}" for dataset in about.datasets), *tactic_tags,
+                 *about.tags, AUTHOR],
         "threat": threat,
         "author": list(about.authors),
         "license": LICENSE,

@@ -6,7 +6,8 @@ time bucket of the rule's timespan and per group, with a trigger that keeps the 
 count (or distinct count) crosses the rule's threshold, one alert per bucket. The hand-written
 "new country" detection becomes a bucket-level monitor per user over its history window: the
 latest first sighting among the user's countries, kept when it is later than the user's first
-sign-in and falls in the last 10 minutes.
+sign-in and falls in the last 10 minutes. A hand-written detection without new terms (the
+threat-intel match) is a query-level monitor over the index patterns of all its datasets.
 
 Every monitor runs every 5 minutes and ships disabled, without actions: a deployment adds its
 notification channels, then enables it. Severity follows the rule's level (critical and high 1,
@@ -37,15 +38,20 @@ _MINUTES_PER_UNIT = {"s": 1 / 60, "m": 1, "h": 60, "d": 1440}
 
 def monitors() -> dict[str, dict[str, Any]]:
     """File stem -> monitor body: each Sigma rule under its file's name, each hand-written
-    detection that a monitor can express under its title's."""
+    detection under its title's."""
     made: dict[str, dict[str, Any]] = {}
     for detection in convert("lucene").detections:
         body = query_level_monitor(detection) if detection.threshold is None else bucket_level_monitor(detection)
         _add(made, _stem(detection.path), body)
     for hand in handwritten():
-        monitor = new_terms_monitor(hand)
-        if monitor is not None:
-            _add(made, _slug(hand.title), monitor)
+        if hand.new_terms is None:
+            monitor = _query_level(hand.title, hand.level, hand.datasets, hand.base_query)
+        else:
+            new_terms = new_terms_monitor(hand)
+            if new_terms is None:
+                raise ValueError(f"{hand.title}: a new-terms monitor compares exactly two fields")
+            monitor = new_terms
+        _add(made, _slug(hand.title), monitor)
     return made
 
 
@@ -63,8 +69,8 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
 
 
-def _indices(dataset: str) -> list[str]:
-    return [data_view_for(dataset).title]
+def _indices(datasets: tuple[str, ...]) -> list[str]:
+    return [data_view_for(dataset).title for dataset in datasets]
 
 
 def _time_range(lookback: str) -> dict[str, Any]:
@@ -77,10 +83,11 @@ def _filtered(query: str, lookback: str) -> dict[str, Any]:
     return {"bool": {"filter": [{"query_string": {"query": query}}, _time_range(lookback)]}}
 
 
-def _monitor(kind: str, title: str, dataset: str, search: dict[str, Any], trigger: dict[str, Any]) -> dict[str, Any]:
+def _monitor(kind: str, title: str, datasets: tuple[str, ...], search: dict[str, Any],
+             trigger: dict[str, Any]) -> dict[str, Any]:
     return {"type": "monitor", "monitor_type": kind, "name": title, "enabled": False,
             "schedule": {"period": {"interval": SCHEDULE_MINUTES, "unit": "MINUTES"}},
-            "inputs": [{"search": {"indices": _indices(dataset), "query": search}}],
+            "inputs": [{"search": {"indices": _indices(datasets), "query": search}}],
             "triggers": [trigger]}
 
 
@@ -90,12 +97,16 @@ def _painless(source: str) -> dict[str, str]:
 
 def query_level_monitor(detection: Detection) -> dict[str, Any]:
     """Alert when the rule's query matches any event of the last 10 minutes."""
+    return _query_level(detection.title, detection.level, (detection.dataset,), detection.query)
+
+
+def _query_level(title: str, level: str, datasets: tuple[str, ...], query: str) -> dict[str, Any]:
     search = {"size": 10, "track_total_hits": True, "sort": [{TIME_FIELD: {"order": "desc"}}],
-              "query": _filtered(detection.query, f"{LOOKBACK_MINUTES}m")}
-    trigger = {"query_level_trigger": {"name": detection.title, "severity": SEVERITY[detection.level],
+              "query": _filtered(query, f"{LOOKBACK_MINUTES}m")}
+    trigger = {"query_level_trigger": {"name": title, "severity": SEVERITY[level],
                                        "condition": {"script": _painless("ctx.results[0].hits.total.value > 0")},
                                        "actions": []}}
-    return _monitor("query_level_monitor", detection.title, detection.dataset, search, trigger)
+    return _monitor("query_level_monitor", title, datasets, search, trigger)
 
 
 def _minutes(timespan: str) -> float:
@@ -131,14 +142,15 @@ def bucket_level_monitor(detection: Detection) -> dict[str, Any]:
                  "script": _painless(f"params.{measure} {_COMPARISON[threshold.operator]} {threshold.count}")}
     trigger = {"bucket_level_trigger": {"name": detection.title, "severity": SEVERITY[detection.level],
                                         "condition": condition, "actions": []}}
-    return _monitor("bucket_level_monitor", detection.title, detection.dataset, search, trigger)
+    return _monitor("bucket_level_monitor", detection.title, (detection.dataset,), search, trigger)
 
 
 def new_terms_monitor(detection: HandwrittenDetection) -> dict[str, Any] | None:
     """Alert per group (the first new-terms field, e.g. the user) whose newest value of the second
     field (e.g. the country) was first seen in the last 10 minutes, after the group's first event.
 
-    ``None`` for a detection that is not a new-terms pair: nothing else has a monitor form.
+    ``None`` for a detection that is not a new-terms pair (one without new terms has a query-level
+    monitor; a new-terms detection over one or three fields has no monitor form).
     """
     if detection.new_terms is None or len(detection.new_terms.fields) != 2:
         return None
@@ -163,4 +175,4 @@ def new_terms_monitor(detection: HandwrittenDetection) -> dict[str, Any] | None:
                                      " && params.newest_value_first_seen >= params.window_first_seen")}
     trigger = {"bucket_level_trigger": {"name": detection.title, "severity": SEVERITY[detection.level],
                                         "condition": condition, "actions": []}}
-    return _monitor("bucket_level_monitor", detection.title, detection.dataset, search, trigger)
+    return _monitor("bucket_level_monitor", detection.title, detection.datasets, search, trigger)

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from connector.config import AppConfig
 from connector.demo.estate import generate_estate
-from connector.demo.summary import DemoFindings, FindingsSink
+from connector.demo.summary import DemoFindings, FindingsSink, render_skips
 from connector.enrich.geoip import EMBEDDED_CITY_DB, embedded_database_line
 from connector.run_parts import RunParts
 from connector.sinks.base import Sink
@@ -48,8 +48,10 @@ def run_demo(args: argparse.Namespace, config: AppConfig, sink: Sink | None = No
         parts.close()
     elapsed = time.perf_counter() - started
     findings.render(console)
+    render_skips(summary.skipped_by_rule, console)
     console.print(f"wrote {summary.written:,} documents to {where} in {elapsed:.1f}s")
     if config.geoip.city_db == EMBEDDED_CITY_DB:
         console.print(embedded_database_line(), markup=False, highlight=False)
-    print(summary.line(), file=sys.stderr)
+    for line in summary.lines():
+        print(line, file=sys.stderr)
     return 0 if summary.dead_lettered == 0 else 1

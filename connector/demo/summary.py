@@ -24,10 +24,18 @@ class DemoFindings:
     root_logins: int = 0
     trail_changes: Counter[str] = field(default_factory=Counter)
     non_compliant: set[str] = field(default_factory=set)
+    # (matched address or name, matched field, feed) -> documents marked by threat intel
+    known_bad: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def add(self, doc: dict[str, Any], dataset: str) -> None:
         """Count one document."""
         self.documents[dataset] += 1
+        threat = doc.get("threat")
+        if threat:
+            for match in threat.get("enrichments", ()):
+                matched = match.get("matched", {})
+                self.known_bad[matched.get("atomic", "?"), matched.get("field", "?"),
+                               match.get("feed", {}).get("name", "?")] += 1
         event = doc.get("event", {})
         if dataset == "aws.vpcflow":
             if event.get("action") == "REJECT":
@@ -80,11 +88,32 @@ class DemoFindings:
             logins.add_row(user, str(count))
         console.print(logins)
 
+        if self.known_bad:
+            marked = Table(title="Known-bad addresses (threat.enrichments)")
+            for column in ("matched.atomic", "matched.field", "feed"):
+                marked.add_column(column)
+            marked.add_column("documents", justify="right")
+            for (atomic, matched_field, feed), count in sorted(self.known_bad.items(), key=lambda kv: -kv[1]):
+                marked.add_row(atomic, matched_field, feed, f"{count:,}")
+            console.print(marked)
+
         notes = [f"root console logins: {self.root_logins}"]
         notes += [f"CloudTrail {action}: {count}" for action, count in sorted(self.trail_changes.items())]
         if self.non_compliant:
             notes.append("non-compliant Config rules: " + ", ".join(sorted(self.non_compliant)))
         console.print("\n".join(notes))
+
+
+def render_skips(skipped_by_rule: Counter[str], console: Console) -> None:
+    """The records each rule (a filter rule or a built-in one) left out, when any did."""
+    if not skipped_by_rule:
+        return
+    table = Table(title="Skipped by rule")
+    table.add_column("rule")
+    table.add_column("records or objects", justify="right")
+    for rule, count in sorted(skipped_by_rule.items(), key=lambda kv: -kv[1]):
+        table.add_row(rule, f"{count:,}")
+    console.print(table)
 
 
 class FindingsSink:

@@ -23,13 +23,14 @@ class NewTerms:
 
 @dataclass(frozen=True, slots=True)
 class HandwrittenDetection:
-    """One hand-written detection: the events it looks at (Lucene), how it compares them, and its
-    Splunk search."""
+    """One hand-written detection: the events it looks at (Lucene), how it compares them (without
+    ``new_terms``, each event it matches is an alert), and its Splunk search. Unlike a Sigma rule
+    it may span datasets (``datasets``)."""
 
     rule_id: str
     title: str
     level: str
-    dataset: str
+    datasets: tuple[str, ...]
     description: str
     why_not_sigma: str
     tags: tuple[str, ...]
@@ -37,6 +38,8 @@ class HandwrittenDetection:
     new_terms: NewTerms | None
     splunk: str
     splunk_earliest: str
+    splunk_latest: str = "now"
+    columns: tuple[str, ...] = ()  # what its saved search shows first (after any new-terms fields)
 
 
 def handwritten_path() -> Path:
@@ -44,15 +47,25 @@ def handwritten_path() -> Path:
     return mappings_dir() / "sigma" / "handwritten.yml"
 
 
+def _datasets(entry: dict[str, Any]) -> tuple[str, ...]:
+    value = entry["datasets"]
+    datasets = (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+    if not datasets:
+        raise ValueError(f"hand-written detection {entry.get('title')!r}: datasets is empty")
+    return datasets
+
+
 def _one(entry: dict[str, Any]) -> HandwrittenDetection:
     terms = entry.get("new_terms")
     return HandwrittenDetection(
         rule_id=str(entry["id"]), title=str(entry["title"]), level=str(entry["level"]),
-        dataset=str(entry["dataset"]), description=" ".join(str(entry["description"]).split()),
+        datasets=_datasets(entry), description=" ".join(str(entry["description"]).split()),
         why_not_sigma=" ".join(str(entry["why_not_sigma"]).split()), tags=tuple(entry.get("tags", ())),
         base_query=" ".join(str(entry["base_query"]).split()),
         new_terms=NewTerms(tuple(terms["fields"]), str(terms["history_window"])) if terms else None,
         splunk=" ".join(str(entry["splunk"]).split()), splunk_earliest=str(entry.get("splunk_earliest", "-10m@m")),
+        splunk_latest=str(entry.get("splunk_latest", "now")),
+        columns=tuple(str(c) for c in entry.get("columns", ())),
     )
 
 

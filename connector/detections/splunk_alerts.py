@@ -47,7 +47,7 @@ def splunk_saved_searches(detections: Sequence[Detection], handwritten: Iterable
         lines += _stanza(d.title, f"{d.description} (Sigma rule {d.rule_id})", search, d.level, EARLIEST, LATEST)
     for h in handwritten:
         lines += _stanza(h.title, f"{h.description} (hand-written detection {h.rule_id})", h.splunk, h.level,
-                         h.splunk_earliest, "now")
+                         h.splunk_earliest, h.splunk_latest)
     return "\n".join(lines)
 
 

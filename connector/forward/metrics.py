@@ -20,8 +20,8 @@ class ForwardMetrics:
     def __init__(self, in_flight: Callable[[], int]) -> None:
         self._lock = threading.Lock()
         self._in_flight = in_flight
-        self.records: dict[str, Counter[str]] = {"in": Counter(), "out": Counter(), "dead_lettered": Counter(),
-                                                  "skipped": Counter()}
+        self.records: dict[str, Counter[str]] = {"in": Counter(), "out": Counter(), "dead_lettered": Counter()}
+        self.skipped: Counter[tuple[str, str]] = Counter()  # by dataset and rule
         self.messages: Counter[str] = Counter()
         self._buckets = [0] * len(LATENCY_BUCKETS)
         self._latency_sum = 0.0
@@ -35,7 +35,7 @@ class ForwardMetrics:
             self.records["in"].update(result.records_in)
             self.records["out"].update(result.records_out)
             self.records["dead_lettered"].update(result.dead_lettered)
-            self.records["skipped"].update(result.skipped)
+            self.skipped.update(result.skipped)
             for seconds in result.batch_seconds:
                 self._latency_sum += seconds
                 self._latency_count += 1
@@ -56,11 +56,15 @@ class ForwardMetrics:
         with self._lock:
             for kind, help_text in (("in", "records read from the source"),
                                     ("out", "records accepted by the sink"),
-                                    ("dead_lettered", "records written to the dead-letter store"),
-                                    ("skipped", "records or objects skipped by a named rule")):
+                                    ("dead_lettered", "records written to the dead-letter store")):
                 name = f"aws_siem_connector_records_{kind}_total"
                 lines += [f"# HELP {name} {help_text.capitalize()}.", f"# TYPE {name} counter"]
                 lines += [f'{name}{{dataset="{ds}"}} {n}' for ds, n in sorted(self.records[kind].items())]
+            name = "aws_siem_connector_records_skipped_total"
+            lines += [f"# HELP {name} Records or objects skipped by a named rule (a filter rule's name, or a "
+                      "built-in rule).", f"# TYPE {name} counter"]
+            lines += [f'{name}{{dataset="{ds}",rule="{_label(rule)}"}} {n}'
+                      for (ds, rule), n in sorted(self.skipped.items())]
             name = "aws_siem_connector_messages_total"
             lines += [f"# HELP {name} SQS messages by outcome.", f"# TYPE {name} counter"]
             lines += [f'{name}{{outcome="{o}"}} {n}' for o, n in sorted(self.messages.items())]
@@ -79,6 +83,11 @@ class ForwardMetrics:
                   "# TYPE aws_siem_connector_in_flight_messages gauge",
                   f"aws_siem_connector_in_flight_messages {self._in_flight()}"]
         return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value: backslash, double quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def serve_metrics(metrics: ForwardMetrics, host: str, port: int) -> ThreadingHTTPServer:

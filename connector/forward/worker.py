@@ -47,7 +47,7 @@ class MessageResult:
     records_in: Counter[str] = field(default_factory=Counter)
     records_out: Counter[str] = field(default_factory=Counter)
     dead_lettered: Counter[str] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[tuple[str, str]] = field(default_factory=Counter)  # (dataset, rule)
     batch_seconds: list[float] = field(default_factory=list)
 
 
@@ -126,7 +126,7 @@ class _CountingProcessor(RecordProcessor):
             elif isinstance(item, DeadLetter):
                 self.result.records_in[dataset] += 1
             else:
-                self.result.skipped[dataset] += item.count
+                self.result.skipped[dataset, item.rule] += item.count
             yield item
 
 

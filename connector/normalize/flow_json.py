@@ -11,6 +11,7 @@ the same document (the unit tests check the two paths agree field for field).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -52,13 +53,25 @@ class TcpFlagNames:
 # text fixed at compile time, a whole "k":v entry, or text glued to the previous entry.
 _TEXT, _NUMBER, _JSON, _CONST, _ENTRY, _SUFFIX = "text", "number", "json", "const", "entry", "suffix"
 _RELATED_PAIR = "related-pair"
+# The fields inside each pre-rendered piece (an unknown piece is taken to hold anything).
+_PRERENDERED = {"__outcome": ("outcome", "type"), "__place": ("geo", "as")}
 _COMMUNITY_ID = "community-id"  # base64 text after the literal "1:"
 
 
-def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_original: bool) -> str | None:
+def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_original: bool,
+                         view_paths: Sequence[str] | None = None, pruned: Sequence[str] = (),
+                         marks: bool = False) -> str | None:
     """Source of ``map_batch(...)`` for ``layout`` (``None`` when the layout lacks the fields the
-    fast path relies on): it writes complete records as JSON with one f-string each and hands
-    every other line, in order, to ``general(line, loc, eid)``."""
+    fast path relies on, or cannot show a field in ``view_paths`` or leave out one in ``pruned``):
+    it writes complete records as JSON with one f-string each and hands every other line, in
+    order, to ``general(line, loc, eid)``.
+
+    With ``view_paths`` (the fields filter rules read), each record's values of those fields go
+    to ``decide(view, eid)`` as a flat ``{path: value}`` before any JSON is built; a record it
+    names a rule for is counted in ``skipped`` and not written. ``pruned`` fields are left out
+    of the template. With ``marks``, a record whose source or destination address
+    ``marked_hit`` knows goes, written in full, to ``marked(text, eid, timestamp)`` instead (the
+    threat-intel lane: enrich, then filter and prune the decoded document)."""
     names = set(layout)
     if not {"srcaddr", "dstaddr", "start"} <= names:
         return None
@@ -81,6 +94,7 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
     emit = code.append
     locals_for = {"srcport": "sport", "dstport": "dport", "protocol": "proto"}
     has_action = False
+    action_var = ""
     direction_field = None
     # Plain text fields are the only ones where "-" (absent) would pass a check below unnoticed.
     plain_text: list[int] = []
@@ -123,6 +137,7 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
             put("aws.vpcflow.tcp_flags_array", f"TCP_FLAGS_JSON(v{index})", _JSON)
         elif rule == "action":
             has_action = True
+            action_var = f"v{index}"
             emit(f"        outcome = ACTION_JSON.get(v{index})")
             emit("        if outcome is None:\n            raise ValueError")
             put("event.__outcome", "outcome", _ENTRY)
@@ -160,6 +175,10 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
         emit("        cid = B64(h, newline=False).decode()")
         put("network.community_id", "cid", _COMMUNITY_ID)
     else:
+        return None
+
+    view = _view_expressions(tree, view_paths, action_var) if view_paths is not None else {}
+    if view is None:
         return None
 
     pieces: list[str] = []  # alternating constant JSON text and names of locals
@@ -219,10 +238,17 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
 
     render(())
     timestamp = next(expr for key, expr, how in tree[()] if key == "@timestamp")
+    full = "".join(pieces)
+    if pruned:
+        if not _prune_tree(tree, pruned):
+            return None
+        pieces.clear()
+        render(())
     unpack = ", ".join(f"v{i}" for i in range(len(layout)))
     absent_checks = "".join(f" or f[{i}] == '-'" for i in plain_text)
     lines = [
-        "def map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general):",
+        "def map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general,",
+        "              decide=None, skipped=None, marked=None, marked_hit=None):",
         "    put_encoded, put_id, put_timestamp = encoded.append, ids.append, timestamps.append",
         "    if record_ids is None:",
         "        eids = map(prefix.__add__, map(str, locs))",
@@ -242,11 +268,98 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
         "        except ValueError:",
         "            general(line, loc, eid)",
         "            continue",
+        *([] if not marks else [
+            f"        if marked_hit(v{src_index}) or marked_hit(v{dst_index}):",
+            f"            marked(f'{full}'.encode(), eid, {timestamp})",
+            "            continue"]),
+        *([] if view_paths is None else [
+            "        rule = decide({" + ", ".join(f"{path!r}: {expr}" for path, expr in view.items()) + "}, eid)",
+            "        if rule is not None:",
+            "            skipped[rule] += 1",
+            "            continue"]),
         "        put_encoded(f'" + "".join(pieces) + "'.encode())",
         "        put_id(eid)",
         f"        put_timestamp({timestamp})",
     ]
     return "\n".join(lines) + "\n"
+
+
+Tree = dict[tuple[str, ...], list[tuple[str, str, str]]]
+
+
+def _view_expressions(tree: Tree, paths: Sequence[str], action_var: str) -> dict[str, str] | None:
+    """Python expressions of the values of ``paths`` in a fast-path record (``None`` when one is
+    not a plain value of the template, e.g. a GeoIP field inside a pre-rendered piece, or a
+    whole object). A path the template cannot hold is absent from the view, as from the document."""
+    out: dict[str, str] = {}
+    for path in paths:
+        parts = tuple(path.split("."))
+        expr = None
+        if action_var and path == "event.outcome":
+            expr = f"ACTIONS[{action_var}][0]"
+        elif action_var and path == "event.type":
+            expr = f"ACTIONS[{action_var}][1]"
+        elif parts in tree:
+            return None  # an object: its test needs the document
+        else:
+            for key, value, how in tree.get(parts[:-1], ()):
+                if key != parts[-1]:
+                    continue
+                if how == _TEXT:
+                    expr = value
+                elif how == _NUMBER:
+                    expr = f"int({value})"
+                elif how == _CONST:
+                    expr = repr(json.loads(value))
+                elif how == _JSON:
+                    expr = f"json_loads({value})"
+                elif how == _RELATED_PAIR:
+                    first, second = value.split("|")
+                    expr = f"[{first}, {second}]"
+                elif how == _COMMUNITY_ID:
+                    expr = f"'1:' + {value}"
+                else:
+                    return None
+        if expr is None:
+            if _maybe_prerendered(tree, parts):
+                return None
+            continue
+        out[path] = expr
+    return out
+
+
+def _maybe_prerendered(tree: Tree, parts: tuple[str, ...]) -> bool:
+    """Whether a field that is no template leaf may still be written, inside a piece rendered
+    before (the outcome and type of an action, the GeoIP fields of an address)."""
+    for depth in range(len(parts) - 1, -1, -1):
+        node = tree.get(parts[:depth])
+        if node is not None:
+            return any(how in (_ENTRY, _SUFFIX) and parts[depth] in _PRERENDERED.get(key, (parts[depth],))
+                       for key, _value, how in node)
+    return False
+
+
+def _prune_tree(tree: Tree, paths: Sequence[str]) -> bool:
+    """Leave ``paths`` out of the template; False when one cannot be left out by itself (a value
+    inside a pre-rendered piece, such as ``event.outcome``), so that the caller prunes documents."""
+    for path in paths:
+        parts = tuple(path.split("."))
+        entries = tree.get(parts[:-1])
+        if entries is None or not any(key == parts[-1] for key, _value, _how in entries):
+            if _maybe_prerendered(tree, parts):
+                return False
+            continue  # not written: nothing to leave out
+        tree[parts[:-1]] = [e for e in entries if e[0] != parts[-1]]
+        for sub in [p for p in tree if p[:len(parts)] == parts]:
+            del tree[sub]
+        # A parent left empty goes too, as pruning a document removes it.
+        parent = parts[:-1]
+        while parent and not tree.get(parent):
+            tree.pop(parent, None)
+            grand = parent[:-1]
+            tree[grand] = [e for e in tree.get(grand, []) if not (e[0] == parent[-1] and e[2] == "child")]
+            parent = grand
+    return True
 
 
 def needs_escaping(text: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from connector.sinks.base import DeadLetter
@@ -16,3 +17,4 @@ class Normalized:
     ids: list[str] = field(default_factory=list)
     timestamps: list[str] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # by filter rule, when the normalizer filters

@@ -24,6 +24,9 @@ from connector.normalize.output import Normalized
 from connector.normalize.specs import load_spec
 from connector.normalize.timestamps import EpochFormatter, utc_now_iso
 from connector.sinks.base import DeadLetter
+from connector.transform.filters import DatasetFilters
+from connector.transform.prune import compile_pruner
+from connector.transform.stage import Marker
 
 FlowMapper = Callable[[str, str, str], dict[str, Any]]
 # map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general)
@@ -54,8 +57,15 @@ def perimeter_direction(src_public: bool, dst_public: bool) -> str:
 class FlowNormalizer:
     """Compiles and caches one mapping function per flow-log layout."""
 
-    def __init__(self, addresses: AddressBook, keep_original: bool = False) -> None:
+    def __init__(self, addresses: AddressBook, keep_original: bool = False,
+                 filters: DatasetFilters | None = None, marker: Marker | None = None) -> None:
         self._spec = load_spec("vpcflow")
+        self._marker = marker  # threat intel, applied before the rules (which may read threat.*)
+        # Filter rules and pruning, applied here (before any JSON is written on the fast path)
+        # rather than to decoded documents afterwards.
+        self._filters = filters
+        self._pruner = compile_pruner(filters.prune) if filters is not None and filters.prune else None
+        self._filtered_fast: dict[tuple[str, ...], bool] = {}
         self._addresses = addresses
         self._keep_original = keep_original
         self._timestamps = EpochFormatter()
@@ -86,13 +96,23 @@ class FlowNormalizer:
             # Community ID v1's message: seed 0, the two addresses, protocol, a pad byte, two ports.
             "CID_MESSAGE": {4: struct.Struct(">2x4s4sBxHH").pack, 16: struct.Struct(">2x16s16sBxHH").pack},
             "B64": binascii.b2a_base64,
+            "json_loads": orjson.loads,
         }
 
     def fast_mapper(self, layout: tuple[str, ...]) -> FastFlowMapper | None:
         """The JSON-writing function for complete records of ``layout`` (``None`` when the layout
         lacks what it needs); it returns ``None`` for a record it leaves to ``mapper``."""
         if layout not in self._fast:
-            source = generate_fast_mapper(self._spec, layout, self._keep_original)
+            filters = self._filters
+            source = None
+            if filters is not None:
+                source = generate_fast_mapper(self._spec, layout, self._keep_original,
+                                              filters.paths if filters.rules else None, filters.prune,
+                                              marks=self._marker is not None)
+            # Filters the template cannot apply (a GeoIP field, say) run on decoded documents.
+            self._filtered_fast[layout] = source is not None
+            if source is None:
+                source = generate_fast_mapper(self._spec, layout, self._keep_original)
             fn: FastFlowMapper | None = None
             if source is not None:
                 namespace = dict(self._globals)
@@ -115,11 +135,33 @@ class FlowNormalizer:
         ``record_ids`` (one per line of the unit) replaces the line-number ids when given."""
         mapper = self.mapper(raw.layout)
         fast = self.fast_mapper(raw.layout)
+        filters, pruner, marker = self._filters, self._pruner, self._marker
+        in_template = fast is not None and self._filtered_fast.get(raw.layout, False)
+        if fast is not None and not in_template:
+            filters = pruner = marker = None  # applied to the decoded documents below
         prefix = record_id_prefix(origin)
         ingested = utc_now_iso()
         out = Normalized()
         encoded, ids, timestamps = out.encoded, out.ids, out.timestamps
-        dumps = orjson.dumps
+        skipped = out.skipped
+        dumps, loads = orjson.dumps, orjson.loads
+
+        def finish(text: bytes, eid: str, timestamp: str) -> None:
+            """Marks, rules and pruning on one decoded document (the general path, the
+            threat-intel lane), then written."""
+            doc = loads(text)
+            changed = marker.enrich(doc) if marker is not None else False
+            if filters is not None:
+                rule = filters.skipped_by(doc, eid)
+                if rule is not None:
+                    skipped[rule] += 1
+                    return
+                if pruner is not None:
+                    changed = pruner(doc) or changed
+            encoded.append(dumps(doc) if changed else text)
+            ids.append(eid)
+            timestamps.append(timestamp)
+
         def general(line: str, loc: int, eid: str) -> None:
             try:
                 doc = mapper(line, eid, ingested)
@@ -128,18 +170,49 @@ class FlowNormalizer:
             except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
                 out.dead.append(DeadLetter(line, f"unreadable flow record: {exc}", origin, f"line {loc}"))
                 return
+            if filters is not None or marker is not None:
+                finish(text, eid, doc["@timestamp"])  # decoded again: GeoIP objects are pre-serialized pieces
+                return
             encoded.append(text)
             ids.append(eid)
             timestamps.append(doc["@timestamp"])
 
         with collector_paused():
             if fast is not None:
+                hit = marker.address_listed if marker is not None else None
                 fast(raw.records, raw.locations, record_ids, prefix, ingested, raw.clean, encoded, ids, timestamps,
-                     general)
+                     general, filters.skipped_by_view if filters is not None and filters.rules else None, skipped,
+                     finish, hit)
+                if self._filters is not None and not in_template:
+                    self._filter_decoded(out)
             else:
                 for line, loc in zip(raw.records, raw.locations, strict=True):
                     general(line, loc, prefix + str(loc) if record_ids is None else record_ids[loc - 1])
         return out
+
+    def _filter_decoded(self, out: Normalized) -> None:
+        """Filters and pruning on decoded documents, for a layout whose template cannot apply them."""
+        filters, pruner = self._filters, self._pruner
+        assert filters is not None
+        keep_encoded: list[bytes] = []
+        keep_ids: list[str] = []
+        keep_timestamps: list[str] = []
+        marker = self._marker
+        for text, eid, ts in zip(out.encoded, out.ids, out.timestamps, strict=True):
+            doc = orjson.loads(text)
+            changed = marker.enrich(doc) if marker is not None and marker.might_match(text) else False
+            rule = filters.skipped_by(doc, eid)
+            if rule is not None:
+                out.skipped[rule] += 1
+                continue
+            if pruner is not None:
+                changed = pruner(doc) or changed
+            if changed:
+                text = orjson.dumps(doc)
+            keep_encoded.append(text)
+            keep_ids.append(eid)
+            keep_timestamps.append(ts)
+        out.encoded[:], out.ids[:], out.timestamps[:] = keep_encoded, keep_ids, keep_timestamps
 
     # -- compilation -------------------------------------------------------------------------
 

@@ -342,6 +342,9 @@ def run_log_groups(groups: list[str], args: argparse.Namespace, config: AppConfi
             parts.close()
         finally:
             store.close()
-    print(f"{poller.pipeline.summary.line()}, {poller.stats.pages} pages from {len(groups)} log group(s)",
-          file=sys.stderr)
+    summary = poller.pipeline.summary
+    rules = summary.rules_line()
+    if rules is not None:
+        print(rules, file=sys.stderr)
+    print(f"{summary.line()}, {poller.stats.pages} pages from {len(groups)} log group(s)", file=sys.stderr)
     return 0

@@ -222,7 +222,8 @@ def test_cloudwatch_control_message_is_skipped(lambda_env: Path) -> None:
     event["awslogs"]["data"] = b64(subscription_payload(GROUP, "", [(event_id(1), "CWL CONTROL MESSAGE")],
                                                         message_type="CONTROL_MESSAGE"))
     result = aws_lambda.handler(event, None)
-    assert result == {"summary": "read 1, written 0, skipped 1, dead-lettered 0 (0 objects)"}
+    assert result == {"summary": "read 1, written 0, skipped 1, dead-lettered 0 (0 objects); skipped by rule: "
+                                 "CloudWatch Logs CONTROL_MESSAGE (subscription reachability check, no events)=1"}
     assert _flow_docs(lambda_env) == []
 
 
@@ -298,3 +299,18 @@ def test_missing_sink_type_is_a_configuration_error(lambda_env: Path, monkeypatc
 def test_unknown_event_is_refused(lambda_env: Path) -> None:
     with pytest.raises(ValueError, match="unrecognised event"):
         aws_lambda.handler({"hello": "world"}, None)
+
+
+def test_filter_rules_from_the_configuration_file_apply_in_lambda(lambda_env: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = lambda_env / "connector.yaml"
+    rules.write_text("filters:\n  - name: drop-one-host\n    when: {source.ip: {in: [10.0.1.3]}}\n    action: drop\n")
+    monkeypatch.setenv("AWS_SIEM_CONNECTOR_CONFIG", str(rules))
+    aws_lambda.reset()
+    result = aws_lambda.handler(_event("s3-put.json"), None)
+    assert result == {"summary": "read 3, written 2, skipped 1, dead-lettered 0 (1 objects); "
+                                 "skipped by rule: drop-one-host=1"}
+    prefix = record_id_prefix(FLOW_KEY)
+    assert [d["source"]["ip"] for d in _flow_docs(lambda_env)] == ["10.0.1.2", "10.0.1.4"]
+    assert [d["event"]["id"] for d in _flow_docs(lambda_env)] == [prefix + "2", prefix + "4"]
+    assert _dead_letters(lambda_env) == []

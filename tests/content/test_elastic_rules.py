@@ -24,6 +24,7 @@ SSH_BRUTE_FORCE = "7e2d4f6a-1b3c-4d5e-9f8a-6c4b2a0e1d02"
 PORT_SCAN = "1a7e3c5b-8d2f-4e6a-9c1b-4f7d2a8e6c06"
 REJECT_FLOOD = "9d4b6f8a-2e1c-4b7d-8a3f-5c2e9b1d7f04"
 NEW_COUNTRY = "0f6c2b8e-5d4a-4e3b-9c7f-2a1d8e6b4c10"
+KNOWN_BAD_ADDRESS = "a0756013-9707-4ecc-9dd9-9e95d924d14b"
 
 # What POST /api/detection_engine/rules/_import needs of every rule, and of each type.
 REQUIRED = {"rule_id", "name", "description", "risk_score", "severity", "type"}
@@ -70,10 +71,10 @@ def detections() -> dict[str, Detection]:
     return {d.rule_id: d for d in convert("lucene").detections}
 
 
-def _dataset(rule_id: str, detections: dict[str, Detection]) -> str:
+def _datasets(rule_id: str, detections: dict[str, Detection]) -> tuple[str, ...]:
     if rule_id in detections:
-        return detections[rule_id].dataset
-    return next(h.dataset for h in handwritten() if h.rule_id == rule_id)
+        return (detections[rule_id].dataset,)
+    return next(h.datasets for h in handwritten() if h.rule_id == rule_id)
 
 
 def test_one_rule_per_bundled_detection_with_its_id(rules: dict[str, dict[str, Any]],
@@ -147,17 +148,29 @@ def test_the_new_country_detection_is_a_new_terms_rule(rules: dict[str, dict[str
     assert (rule["interval"], rule["from"]) == ("5m", "now-10m")
 
 
+def test_the_threat_intel_detection_is_one_query_rule_over_flows_and_api_calls(
+        rules: dict[str, dict[str, Any]]) -> None:
+    rule = rules[KNOWN_BAD_ADDRESS]
+    assert (rule["type"], rule["severity"], rule["risk_score"]) == ("query", "high", 73)
+    assert rule["index"] == ["logs-aws_connector.vpcflow-*", "logs-aws_connector.cloudtrail-*"]
+    assert rule["query"] == ("event.dataset:(aws.vpcflow OR aws.cloudtrail) AND "
+                             "_exists_:threat.enrichments.matched.atomic")
+    assert {"Data Source: AWS VPC Flow Logs", "Data Source: AWS CloudTrail"} <= set(rule["tags"])
+    assert (rule["interval"], rule["from"], rule["to"]) == ("5m", "now-10m", "now")
+
+
 def test_every_field_a_rule_names_is_in_the_index_templates(rules: dict[str, dict[str, Any]],
                                                             detections: dict[str, Detection]) -> None:
     for rule_id, rule in rules.items():
         fields = rule_fields(rule)
         assert "event.dataset" in fields, rule["name"]
-        known = catalogue(_dataset(rule_id, detections))
-        for name in fields:
-            base = name.removesuffix(f".{CASELESS}")
-            assert base in known, f"{rule['name']} names {name}, which the index template does not map"
-            if name != base:
-                assert base in known.caseless, f"{rule['name']} names {name}, a sub-field the template lacks"
+        for dataset in _datasets(rule_id, detections):
+            known = catalogue(dataset)
+            for name in fields:
+                base = name.removesuffix(f".{CASELESS}")
+                assert base in known, f"{rule['name']} names {name}, which the {dataset} template does not map"
+                if name != base:
+                    assert base in known.caseless, f"{rule['name']} names {name}, a sub-field the template lacks"
 
 
 def test_the_field_reader_sees_exists_and_skips_values() -> None:
@@ -182,8 +195,8 @@ def test_every_rule_has_what_the_import_format_needs(rules: dict[str, dict[str, 
                    for v in rule[key]), name
         # Index patterns, not the data view by id: the rule runs in any space the data streams reach.
         assert "data_view_id" not in rule
-        assert rule["index"] == [data_view_for(_dataset(rule_id, detections)).title], name
-        assert rule["index"][0].startswith("logs-aws_connector.") and rule["index"][0].endswith("-*")
+        assert rule["index"] == [data_view_for(d).title for d in _datasets(rule_id, detections)], name
+        assert all(p.startswith("logs-aws_connector.") and p.endswith("-*") for p in rule["index"]), name
         assert {"Data Source: AWS", "aws-siem-connector"} <= set(rule["tags"]), name
     new_terms = [rule for rule in rules.values() if rule["type"] == "new_terms"]
     assert new_terms and all(1 <= len(rule["new_terms_fields"]) <= 3 for rule in new_terms)

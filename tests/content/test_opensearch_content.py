@@ -124,12 +124,17 @@ def test_references_resolve_from_dashboard_to_index_pattern(objects: list[dict[s
 
 def test_detection_searches_hold_each_detection_query(objects: list[dict[str, Any]]) -> None:
     by_id = _by_id(objects)
-    queries = [*((d.rule_id, d.dataset, d.query) for d in convert("lucene").detections),
-               *((h.rule_id, h.dataset, h.base_query) for h in handwritten())]
-    for rule_id, dataset, query in queries:
+    queries = [*((d.rule_id, (d.dataset,), d.query) for d in convert("lucene").detections),
+               *((h.rule_id, h.datasets, h.base_query) for h in handwritten())]
+    for rule_id, datasets, query in queries:
         search = by_id[("search", definitions.detection_search_id(rule_id))]
         assert _search_source(search)["query"]["query"] == query
-        assert _index_pattern_of(search, by_id) == f"logs-aws_connector.{dataset[4:]}-*"
+        pattern = _index_pattern_of(search, by_id)
+        # One dataset: its own pattern; several: the all-datasets pattern, the query naming them.
+        assert pattern == (f"logs-aws_connector.{datasets[0][4:]}-*" if len(datasets) == 1
+                           else "logs-aws_connector.*-*"), rule_id
+        assert set(datasets) <= set(_datasets_of(pattern))
+        assert len(datasets) == 1 or all(d in query for d in datasets), rule_id
 
 
 def _visualization_fields(vis_state: dict[str, Any]) -> Iterator[tuple[str, frozenset[str]]]:
@@ -191,7 +196,12 @@ def test_one_monitor_per_detection_and_bucket_level_exactly_for_counting_rules(
         assert filters[0] == {"query_string": {"query": detection.query}}
         assert set(filters[1]["range"]) == {"@timestamp"}
     for hand in handwritten():
-        assert by_name[hand.title]["monitor_type"] == "bucket_level_monitor"
+        monitor = by_name[hand.title]
+        expected_kind = "query_level_monitor" if hand.new_terms is None else "bucket_level_monitor"
+        assert monitor["monitor_type"] == expected_kind, hand.title
+        assert monitor["inputs"][0]["search"]["indices"] == [f"logs-aws_connector.{d[4:]}-*" for d in hand.datasets]
+        filters = monitor["inputs"][0]["search"]["query"]["query"]["bool"]["filter"]
+        assert filters[0] == {"query_string": {"query": hand.base_query}}
     for stem in monitors:
         assert re.fullmatch(r"[a-z0-9_]+", stem)
 
@@ -274,9 +284,9 @@ def _monitor_fields(monitor: dict[str, Any]) -> Iterator[tuple[str, frozenset[st
 def test_every_field_a_monitor_names_is_mapped_with_the_type_it_needs(monitors: dict[str, dict[str, Any]]) -> None:
     problems = []
     for stem, monitor in monitors.items():
-        (pattern,) = monitor["inputs"][0]["search"]["indices"]
-        problems += [f"{stem}: {p}" for f, allowed in _monitor_fields(monitor)
-                     if (p := _field_problem(pattern, f, allowed))]
+        for pattern in monitor["inputs"][0]["search"]["indices"]:
+            problems += [f"{stem}: {p}" for f, allowed in _monitor_fields(monitor)
+                         if (p := _field_problem(pattern, f, allowed))]
     assert not problems, "\n".join(problems)
 
 

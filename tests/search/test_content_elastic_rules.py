@@ -29,10 +29,9 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _index(rule: dict[str, Any]) -> str:
-    """The rule's index pattern narrowed to the labeled namespace."""
-    (pattern,) = rule["index"]
-    assert pattern.endswith("-*"), pattern
-    return pattern[:-1] + LABELED
+    """The rule's index patterns narrowed to the labeled namespace, as one search target."""
+    assert rule["index"] and all(pattern.endswith("-*") for pattern in rule["index"]), rule["index"]
+    return ",".join(pattern[:-1] + LABELED for pattern in rule["index"])
 
 
 def _seconds_ago(date_math: str) -> int:
@@ -59,7 +58,7 @@ def _threshold(rule: dict[str, Any]) -> Threshold:
 def _new_terms(rule: dict[str, Any]) -> HandwrittenDetection:
     """The rule as the runner's new-terms input: its query and its fields."""
     return HandwrittenDetection(
-        rule_id=rule["rule_id"], title=rule["name"], level=rule["severity"], dataset="",
+        rule_id=rule["rule_id"], title=rule["name"], level=rule["severity"], datasets=(),
         description=rule["description"], why_not_sigma="", tags=tuple(rule["tags"]), base_query=rule["query"],
         new_terms=NewTerms(tuple(rule["new_terms_fields"]), rule["history_window_start"].removeprefix("now-")),
         splunk="", splunk_earliest="")

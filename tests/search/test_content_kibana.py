@@ -68,8 +68,13 @@ def _top_terms(obj: dict[str, Any], aggregations: dict[str, Any]) -> list[str]:
 
 
 def _path(doc: Any, field: str) -> Any:
-    """The value at a dotted path of a document's source, or None."""
-    for part in field.split("."):
+    """The value at a dotted path of a document's source, or None; through an array of objects
+    (``threat.enrichments``), the list of its members' values, as a Maps tooltip shows them."""
+    parts = field.split(".")
+    for n, part in enumerate(parts):
+        if isinstance(doc, list):
+            values = [v for item in doc if (v := _path(item, ".".join(parts[n:]))) is not None]
+            return values or None
         doc = doc.get(part) if isinstance(doc, dict) else None
     return doc
 

@@ -256,13 +256,13 @@ def test_every_monitor_finds_the_labeled_events_on_the_demo_day(
         label = manifest.labels[rule_ids[monitor["name"]]]
         ((kind, trigger),) = monitor["triggers"][0].items()
         (search_input,) = monitor["inputs"]
-        (pattern,) = search_input["search"]["indices"]
+        index = ",".join(_labeled(pattern) for pattern in search_input["search"]["indices"])
         search = _with_day(search_input["search"]["query"], manifest.day)
         assert search != search_input["search"]["query"], f"{stem}: no time range replaced"
         if kind == "query_level_trigger":
-            hits, found = _query_level_findings(cluster, _labeled(pattern), search, label.field)
+            hits, found = _query_level_findings(cluster, index, search, label.field)
         else:
-            hits, found = _bucket_level_findings(cluster, _labeled(pattern), search, trigger, label.field)
+            hits, found = _bucket_level_findings(cluster, index, search, trigger, label.field)
         report.add(section, f"{monitor['name'][:58]:<58} {kind.split('_')[0]:<6} {hits:>7} {label.field:<10} "
                             f"{len(label.expected):>8} {len(found):>6}")
         assert label.expected, f"{stem}: no true positive planted"

@@ -4,7 +4,8 @@ finds all its true positives and none of the benign look-alikes.
 The Lucene form of each rule runs as the SIEM runs it (``query_string``); a counting rule runs as
 its base query plus the same threshold through an aggregation, since the test distributions have
 no ES|QL; the hand-written "new country" detection runs as first-seen times per value pair, as
-Elastic Security's new-terms rule does. The summary prints the table.
+Elastic Security's new-terms rule does, and the hand-written threat-intel match as a query over
+the data streams of both its datasets. The summary prints the table.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from tests.servers.search_cluster import SearchCluster
 pytestmark = pytest.mark.integration
 
 
-def _index(dataset: str) -> str:
-    return f"logs-aws_connector.{dataset.removeprefix('aws.')}-{LABELED}"
+def _index(*datasets: str) -> str:
+    return ",".join(f"logs-aws_connector.{dataset.removeprefix('aws.')}-{LABELED}" for dataset in datasets)
 
 
 def test_every_detection_finds_its_labeled_events_and_nothing_benign(
@@ -49,6 +50,11 @@ def test_every_detection_finds_its_labeled_events_and_nothing_benign(
         rows.append((detection.title, label, found))
     for hand in handwritten():
         label = manifest.labels[hand.rule_id]
-        rows.append((hand.title, label, new_terms_findings(cluster.url, _index(hand.dataset), hand, label.field)))
+        index = _index(*hand.datasets)
+        if hand.new_terms is None:
+            found = single_event_findings(cluster.url, index, hand.base_query, label.field)
+        else:
+            found = new_terms_findings(cluster.url, index, hand, label.field)
+        rows.append((hand.title, label, found))
 
     check_against_labels(report, f"detections on the labeled demo day ({cluster.kind} {cluster.version})", rows)

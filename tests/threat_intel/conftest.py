@@ -1,0 +1,38 @@
+"""Fixtures of the threat-intel tests: a processor for real documents, moto for S3 feeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from connector.config import AppConfig
+from connector.pipeline import RecordProcessor
+from tests.servers.moto_server import MotoServer, moto_server
+
+BUCKET = "intel-feeds"
+
+
+@pytest.fixture(scope="session")
+def processor() -> Iterator[RecordProcessor]:
+    """Default settings (the embedded GeoLite2 database)."""
+    proc = RecordProcessor(AppConfig())
+    yield proc
+    proc.close()
+
+
+@pytest.fixture(scope="session")
+def moto_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto in server mode on 127.0.0.1; a test that needs it fails if it cannot start."""
+    with moto_server(tmp_path_factory.mktemp("moto")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3(moto_session: MotoServer) -> Any:
+    """An S3 client of a clean moto, with the feeds bucket created."""
+    moto_session.reset()
+    client = moto_session.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    return client
