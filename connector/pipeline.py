@@ -31,6 +31,7 @@ from connector.normalize.vpcflow import FlowNormalizer, record_id_prefix
 from connector.sinks.base import Batch, DeadLetter, DecodedDocs, Delivery, Sink, waits_on_io
 from connector.sources.base import WorkUnit
 from connector.transform.build import document_stage, flow_filters, threat_marker
+from connector.transform.filters import DatasetFilters
 
 log = logging.getLogger(__name__)
 UNDETECTED_RULE = "object of unknown type (not a flow log, CloudTrail or Config object)"
@@ -101,8 +102,10 @@ class RecordProcessor:
         self._custom_flow_readers: dict[str, FlowLogReader] = {}
         self._trail_reader = CloudTrailReader(keep_original=settings.keep_original or keep_raw)
         self._config_reader = ConfigReader(fetch_oversized)
-        marker = threat_marker(config)
+        self._marker = marker = threat_marker(config)
         rules = flow_filters(config)
+        if rules is None and marker is not None:
+            rules = DatasetFilters.of((), ())  # the flow normalizer marks flows: two lookups a record
         self._flows = FlowNormalizer(self.addresses, settings.keep_original, rules, marker if rules else None)
         self._trails = CloudTrailNormalizer(self.addresses, settings.keep_original)
         self._configs = ConfigNormalizer(settings.keep_original)
@@ -180,6 +183,8 @@ class RecordProcessor:
 
     def process(self, unit: WorkUnit) -> Iterator[NormalizedChunk | DeadLetter | Skipped]:
         """Everything that comes of one unit: document chunks, dead letters, skips."""
+        if self._marker is not None:
+            self._marker.maybe_refresh()  # a long-running service picks up changed feeds
         try:
             kind = self.detect(unit)
         except OSError as exc:

@@ -28,7 +28,7 @@ from connector.threat_intel.settings import ThreatIntelSettings
 
 TAG = "threat-intel-match"
 MATCH_TYPE = "indicator_match_rule"
-UNLISTED_CACHED = 131_072  # as the address cache of connector.enrich.addresses
+ADDRESSES_CACHED = 131_072  # as the address cache of connector.enrich.addresses
 
 
 class ThreatIntel:
@@ -48,7 +48,8 @@ class ThreatIntel:
     def _build(self) -> None:
         self._index = IndicatorIndex(self._feeds.indicators())
         self._prefilter = DocumentPrefilter(self._index)
-        self._unlisted: set[str] = set()  # address texts no indicator lists (bounded)
+        self._unlisted: set[str] = set()  # address texts no indicator lists (bounded), and those listed
+        self._listed: set[str] = set()
         self._counts = self._feeds.counts()
 
     @property
@@ -73,12 +74,14 @@ class ThreatIntel:
         two addresses, before it writes any JSON)."""
         if text in self._unlisted:  # the common answer, in the cheapest test Python has
             return False
-        if self._index.ip_hits(text):
+        if text in self._listed:
             return True
-        if len(self._unlisted) >= UNLISTED_CACHED:
-            self._unlisted.clear()
-        self._unlisted.add(text)
-        return False
+        listed = bool(self._index.resolve_ip(text))
+        known = self._listed if listed else self._unlisted
+        if len(known) >= ADDRESSES_CACHED:
+            known.clear()
+        known.add(text)
+        return listed
 
     def might_match(self, encoded: bytes) -> bool:
         """A test on the serialized document: False only when certainly nothing in it is listed."""

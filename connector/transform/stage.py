@@ -75,8 +75,6 @@ class DocumentStage:
         marker = self._marker if plan is not None and plan.mark else None
         if plan is None or (not plan.rules and plan.prune is None and marker is None):
             return skipped
-        if marker is not None:
-            marker.maybe_refresh()
         rules, prune, mark_first = plan.rules, plan.prune, plan.mark_first
         skipped_by = FilterSet.skipped_by
         loads, dumps = orjson.loads, orjson.dumps

@@ -144,3 +144,15 @@ def test_describe_and_indicator_count(tmp_path: Path) -> None:
                  write_feed(tmp_path, "b.txt", "evil.example\n198.51.100.1\n2001:db8::/32\n"))
     assert intel.indicator_count == 6
     assert intel.describe() == "threat intel: 2 feeds, 6 indicators (3 addresses, 2 networks, 1 domains)"
+
+
+def test_address_listed_for_the_flow_fast_path(tmp_path: Path) -> None:
+    intel = load(write_feed(tmp_path, "feed.txt", "198.51.100.7\n203.0.113.0/24\n2001:db8:bad::/48\n"))
+    for _first_then_cached in range(2):
+        assert intel.address_listed("198.51.100.7")
+        assert intel.address_listed("203.0.113.200")
+        assert intel.address_listed("2001:DB8:BAD::1")
+        assert intel.address_listed("::ffff:198.51.100.7")
+        assert not intel.address_listed("198.51.100.8")
+        assert not intel.address_listed("ec2.amazonaws.com")
+        assert not intel.address_listed("-")

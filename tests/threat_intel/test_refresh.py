@@ -94,10 +94,12 @@ def test_refreshed_index_answers_might_match_and_enrich(tmp_path: Path) -> None:
     feed = write_feed(tmp_path, "feed.txt", "198.51.100.1\n")
     intel = load(feed)
     doc = b'{"source":{"ip":"198.51.100.2"},"related":{"ip":["198.51.100.2"]}}'
-    assert intel.might_match(doc) is False  # the answer is cached for the old index
+    assert intel.might_match(doc) is False  # the answers are cached for the old index
+    assert intel.address_listed("198.51.100.2") is False
     rewrite(feed.path, "198.51.100.2\n")
     intel.maybe_refresh(time.monotonic() + HOUR)
     assert intel.might_match(doc) is True
+    assert intel.address_listed("198.51.100.2") is True
     assert intel.enrich({"source": {"ip": "198.51.100.2"}}) is True
 
 
