@@ -108,3 +108,30 @@ def test_a_bad_rule_stops_the_start_with_exit_2_and_one_line(flow_file: Path, tm
     assert done.returncode == 2 and done.stdout == ""
     assert "filter rule 'broken-net': when.source.ip: cidr '10.0.0.0/40' is not a network" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_feed_that_cannot_be_read_or_parsed_stops_the_start(flow_file: Path, tmp_path: Path):
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(f"threat_intel:\n  feeds:\n    - {{name: feodo, path: {tmp_path / 'nope.csv'}}}\n")
+    done = run("normalize", "--config", str(missing), str(flow_file))
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert f"threat_intel feed 'feodo' ({tmp_path / 'nope.csv'})" in done.stderr
+    assert "Traceback" not in done.stderr
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"type": "bundle", "objects": [')
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"threat_intel:\n  feeds:\n    - {{name: intel, path: {broken}, format: stix2}}\n")
+    done = run("normalize", "--config", str(bad), str(flow_file))
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert f"threat_intel feed 'intel' ({broken})" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_forward_and_backfill_stop_at_start_on_a_bad_feed(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"threat_intel:\n  feeds:\n    - {{name: feodo, path: {tmp_path / 'nope.csv'}}}\n")
+    for argv in (["forward", "--queue-url", "http://127.0.0.1:9/000000000000/q", "--sink", "file"],
+                 ["backfill", "--bucket", "b", "--start", "2026-01-01", "--end", "2026-01-01", "--sink", "file"]):
+        done = run(*argv, "--out", str(tmp_path / "out"), "--config", str(bad))
+        assert done.returncode == 2, (argv[0], done.stderr)
+        assert "threat_intel feed 'feodo'" in done.stderr and "Traceback" not in done.stderr, done.stderr
