@@ -248,7 +248,7 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
     absent_checks = "".join(f" or f[{i}] == '-'" for i in plain_text)
     lines = [
         "def map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general,",
-        "              decide=None, skipped=None, marked=None, marked_hit=None):",
+        "              decide=None, skipped=None, marked=None, marked_hit=None, unlisted=None):",
         "    put_encoded, put_id, put_timestamp = encoded.append, ids.append, timestamps.append",
         "    if record_ids is None:",
         "        eids = map(prefix.__add__, map(str, locs))",
@@ -269,7 +269,9 @@ def generate_fast_mapper(spec: dict[str, Any], layout: tuple[str, ...], keep_ori
         "            general(line, loc, eid)",
         "            continue",
         *([] if not marks else [
-            f"        if marked_hit(v{src_index}) or marked_hit(v{dst_index}):",
+            # Most addresses are in the set of those no indicator lists: a membership test, no call.
+            f"        if not ((v{src_index} in unlisted or not marked_hit(v{src_index})) and "
+            f"(v{dst_index} in unlisted or not marked_hit(v{dst_index}))):",
             f"            marked(f'{full}'.encode(), eid, {timestamp})",
             "            continue"]),
         *([] if view_paths is None else [

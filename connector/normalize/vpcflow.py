@@ -182,7 +182,7 @@ class FlowNormalizer:
                 hit = marker.address_listed if marker is not None else None
                 fast(raw.records, raw.locations, record_ids, prefix, ingested, raw.clean, encoded, ids, timestamps,
                      general, filters.skipped_by_view if filters is not None and filters.rules else None, skipped,
-                     finish, hit)
+                     finish, hit, marker.unlisted_addresses if marker is not None else None)
                 if self._filters is not None and not in_template:
                     self._filter_decoded(out)
             else:

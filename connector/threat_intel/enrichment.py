@@ -69,6 +69,12 @@ class ThreatIntel:
         return (f"threat intel: {feeds} feed{'s' if feeds != 1 else ''}, {self.indicator_count:,} indicators "
                 f"({addresses:,} addresses, {networks:,} networks, {domains:,} domains)")
 
+    @property
+    def unlisted_addresses(self) -> set[str]:
+        """Addresses ``address_listed`` found no indicator for (bounded; replaced on refresh): the
+        flow-log fast path tests membership here before it calls ``address_listed``."""
+        return self._unlisted
+
     def address_listed(self, text: str) -> bool:
         """Whether an indicator lists the address ``text`` (the flow-log fast path's test of its
         two addresses, before it writes any JSON)."""

@@ -41,6 +41,9 @@ class Marker(Protocol):
 
     def address_listed(self, text: str) -> bool: ...
 
+    @property
+    def unlisted_addresses(self) -> set[str]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
