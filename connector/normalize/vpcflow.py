@@ -32,6 +32,8 @@ FlowMapper = Callable[[str, str, str], dict[str, Any]]
 # map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general)
 FastFlowMapper = Callable[..., None]
 DATASET = "aws.vpcflow"
+# Compiled mapping functions kept (about 28 KB each); an estate has a handful of layouts.
+MAX_LAYOUTS = 256
 
 _RULE_LOCALS = {"srcport": "sport", "dstport": "dport"}
 
@@ -103,6 +105,9 @@ class FlowNormalizer:
         """The JSON-writing function for complete records of ``layout`` (``None`` when the layout
         lacks what it needs); it returns ``None`` for a record it leaves to ``mapper``."""
         if layout not in self._fast:
+            if len(self._fast) >= MAX_LAYOUTS:  # headers come from the input: any number can arrive
+                self._fast.clear()
+                self._filtered_fast.clear()
             filters = self._filters
             source = None
             if filters is not None:
@@ -126,6 +131,8 @@ class FlowNormalizer:
         """The compiled mapping function for records whose columns are ``layout``."""
         fn = self._compiled.get(layout)
         if fn is None:
+            if len(self._compiled) >= MAX_LAYOUTS:
+                self._compiled.clear()
             fn = self._compile(layout)
             self._compiled[layout] = fn
         return fn

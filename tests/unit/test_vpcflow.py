@@ -429,3 +429,16 @@ def test_headerless_line_with_too_few_fields_is_dead_lettered(processor):
 def test_reader_yields_dead_letter_objects_not_exceptions_for_bad_json_lines():
     items = list(FlowLogReader().read(io.BytesIO(b'{"message": 5}\n'), "o"))
     assert len(items) == 1 and isinstance(items[0], DeadLetter) and items[0].location == "line 1"
+
+
+def test_compiled_layouts_are_bounded_whatever_headers_arrive():
+    from connector.enrich.addresses import AddressBook
+    from connector.normalize.vpcflow import MAX_LAYOUTS, FlowNormalizer
+
+    flows = FlowNormalizer(AddressBook(None))
+    base = ("srcaddr", "dstaddr", "start", "srcport", "dstport", "protocol")
+    for n in range(MAX_LAYOUTS + 40):
+        layout = (*base, *(f"custom-{n}-{i}" for i in range(2)))
+        flows.mapper(layout)
+        flows.fast_mapper(layout)
+    assert len(flows._compiled) <= MAX_LAYOUTS and len(flows._fast) <= MAX_LAYOUTS
