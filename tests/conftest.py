@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from connector.demo.estate import DemoManifest, generate_estate
+from tests.servers.moto_server import MotoServer, moto_server
 from tests.servers.search_cluster import SearchCluster
 
 _REPORTS: dict[str, list[str]] = {}
@@ -71,3 +72,18 @@ def es_cluster() -> Iterator[SearchCluster]:
 def os_cluster() -> Iterator[SearchCluster]:
     """A single OpenSearch node on 127.0.0.1."""
     yield from _node("opensearch")
+
+
+@pytest.fixture(scope="session")
+def moto_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto in server mode on 127.0.0.1, one for the session; a test that needs it fails if it
+    cannot start."""
+    with moto_server(tmp_path_factory.mktemp("moto")) as server:
+        yield server
+
+
+@pytest.fixture
+def moto(moto_session: MotoServer) -> MotoServer:
+    """The moto server with every resource of earlier tests forgotten."""
+    moto_session.reset()
+    return moto_session

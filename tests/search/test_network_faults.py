@@ -42,7 +42,7 @@ from tests.faults import Reconciliation, dead_letter_ids
 from tests.search.ecs_docs import dataset_batch
 from tests.servers.hec_receiver import HecReceiver
 from tests.servers.hec_receiver import ensure_built as ensure_hec_built
-from tests.servers.moto_server import MotoServer, moto_server
+from tests.servers.moto_server import MotoServer
 from tests.servers.search_cluster import SearchCluster, http_json
 from tests.servers.toxiproxy import ProxyLink, Toxiproxy
 from tests.splunk.samples import mixed_batch
@@ -419,20 +419,6 @@ FORWARD_WITHOUT_HEARTBEAT = ("import sys; import connector.forward.service as se
                              "service.keep_hidden = lambda *args: None; "
                              "from connector.cli import main; sys.exit(main())")
 STOPPED = re.compile(r"stopped: (\d+) messages received, \d+ settled; records in (\d+), out (\d+)")
-
-
-@pytest.fixture(scope="module")
-def moto_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    """moto in server mode on 127.0.0.1 for the forward scenarios; stopped by its PID."""
-    with moto_server(tmp_path_factory.mktemp("moto")) as server:
-        yield server
-
-
-@pytest.fixture
-def moto(moto_module: MotoServer) -> MotoServer:
-    """The moto server with every resource of earlier tests forgotten."""
-    moto_module.reset()
-    return moto_module
 
 
 def _create_operations(cluster: SearchCluster, index: str) -> int:

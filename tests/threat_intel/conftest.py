@@ -9,7 +9,7 @@ import pytest
 
 from connector.config import AppConfig
 from connector.pipeline import RecordProcessor
-from tests.servers.moto_server import MotoServer, moto_server
+from tests.servers.moto_server import MotoServer
 
 BUCKET = "intel-feeds"
 
@@ -20,13 +20,6 @@ def processor() -> Iterator[RecordProcessor]:
     proc = RecordProcessor(AppConfig())
     yield proc
     proc.close()
-
-
-@pytest.fixture(scope="session")
-def moto_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    """moto in server mode on 127.0.0.1; a test that needs it fails if it cannot start."""
-    with moto_server(tmp_path_factory.mktemp("moto")) as server:
-        yield server
 
 
 @pytest.fixture
