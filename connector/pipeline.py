@@ -106,7 +106,8 @@ class RecordProcessor:
         rules = flow_filters(config)
         if rules is None and marker is not None:
             rules = DatasetFilters.of((), ())  # the flow normalizer marks flows: two lookups a record
-        self._flows = FlowNormalizer(self.addresses, settings.keep_original, rules, marker if rules else None)
+        # The flow normalizer marks flows whenever it filters them (rules is set whenever marker is).
+        self._flows = FlowNormalizer(self.addresses, settings.keep_original, rules, marker)
         self._trails = CloudTrailNormalizer(self.addresses, settings.keep_original)
         self._configs = ConfigNormalizer(settings.keep_original)
         self._stage = document_stage(config, marker, normalized_apart=("aws.vpcflow",) if rules else ())

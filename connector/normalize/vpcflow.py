@@ -26,7 +26,7 @@ from connector.normalize.timestamps import EpochFormatter, utc_now_iso
 from connector.sinks.base import DeadLetter
 from connector.transform.filters import DatasetFilters
 from connector.transform.prune import compile_pruner
-from connector.transform.stage import Marker
+from connector.transform.stage import Marker, settle
 
 FlowMapper = Callable[[str, str, str], dict[str, Any]]
 # map_batch(lines, locs, record_ids, prefix, ingested, clean, encoded, ids, timestamps, general)
@@ -151,21 +151,18 @@ class FlowNormalizer:
         out = Normalized()
         encoded, ids, timestamps = out.encoded, out.ids, out.timestamps
         skipped = out.skipped
-        dumps, loads = orjson.dumps, orjson.loads
+        dumps = orjson.dumps
+
+        rules = filters.rules if filters is not None else ()
 
         def finish(text: bytes, eid: str, timestamp: str) -> None:
             """Marks, rules and pruning on one decoded document (the general path, the
             threat-intel lane), then written."""
-            doc = loads(text)
-            changed = marker.enrich(doc) if marker is not None else False
-            if filters is not None:
-                rule = filters.skipped_by(doc, eid)
-                if rule is not None:
-                    skipped[rule] += 1
-                    return
-                if pruner is not None:
-                    changed = pruner(doc) or changed
-            encoded.append(dumps(doc) if changed else text)
+            sent, rule = settle(text, eid, rules, pruner, marker)
+            if sent is None:
+                skipped[rule or ""] += 1
+                return
+            encoded.append(sent)
             ids.append(eid)
             timestamps.append(timestamp)
 
@@ -204,19 +201,12 @@ class FlowNormalizer:
         keep_encoded: list[bytes] = []
         keep_ids: list[str] = []
         keep_timestamps: list[str] = []
-        marker = self._marker
         for text, eid, ts in zip(out.encoded, out.ids, out.timestamps, strict=True):
-            doc = orjson.loads(text)
-            changed = marker.enrich(doc) if marker is not None and marker.might_match(text) else False
-            rule = filters.skipped_by(doc, eid)
-            if rule is not None:
-                out.skipped[rule] += 1
+            sent, rule = settle(text, eid, filters.rules, pruner, self._marker)
+            if sent is None:
+                out.skipped[rule or ""] += 1
                 continue
-            if pruner is not None:
-                changed = pruner(doc) or changed
-            if changed:
-                text = orjson.dumps(doc)
-            keep_encoded.append(text)
+            keep_encoded.append(sent)
             keep_ids.append(eid)
             keep_timestamps.append(ts)
         out.encoded[:], out.ids[:], out.timestamps[:] = keep_encoded, keep_ids, keep_timestamps

@@ -45,6 +45,34 @@ class Marker(Protocol):
     def unlisted_addresses(self) -> set[str]: ...
 
 
+def settle(text: bytes, event_id: str, rules: tuple[CompiledRule, ...], prune: Pruner | None,
+           marker: Marker | None, mark_first: bool = True) -> tuple[bytes | None, str | None]:
+    """One serialized document through threat-intel marks, the rules and pruning: the bytes to
+    send (``None`` when a rule leaves it out) and the rule that did. The document is decoded only
+    when something applies, and serialized again only when it changed. Marks come first when a
+    rule reads them (``mark_first``); otherwise after the rules, so that no dropped document is marked."""
+    doc: dict[str, Any] | None = None
+    changed = False
+    if marker is not None and mark_first and marker.might_match(text):
+        doc = orjson.loads(text)
+        changed = marker.enrich(doc)
+    if rules:
+        if doc is None:
+            doc = orjson.loads(text)
+        rule = FilterSet.skipped_by(rules, doc, event_id)
+        if rule is not None:
+            return None, rule
+    if marker is not None and not mark_first and marker.might_match(text):
+        if doc is None:
+            doc = orjson.loads(text)
+        changed = marker.enrich(doc)
+    if prune is not None:
+        if doc is None:
+            doc = orjson.loads(text)
+        changed = prune(doc) or changed
+    return (orjson.dumps(doc) if changed else text), None
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     rules: tuple[CompiledRule, ...]
@@ -79,8 +107,6 @@ class DocumentStage:
         if plan is None or (not plan.rules and plan.prune is None and marker is None):
             return skipped
         rules, prune, mark_first = plan.rules, plan.prune, plan.mark_first
-        skipped_by = FilterSet.skipped_by
-        loads, dumps = orjson.loads, orjson.dumps
         encoded_out: list[bytes] = []
         ids_out: list[str] = []
         timestamps_out: list[str] = []
@@ -88,27 +114,11 @@ class DocumentStage:
         originals_out: list[str | None] | None = [] if originals is not None else None
         for i, text in enumerate(chunk.encoded):
             event_id = chunk.ids[i]
-            doc: dict[str, Any] | None = None
-            changed = False
-            if marker is not None and mark_first and marker.might_match(text):
-                doc = loads(text)
-                changed = marker.enrich(doc)
-            if rules:
-                if doc is None:
-                    doc = loads(text)
-                rule = skipped_by(rules, doc, event_id)
-                if rule is not None:
-                    skipped[rule] += 1
-                    continue
-            if marker is not None and not mark_first and marker.might_match(text):
-                if doc is None:
-                    doc = loads(text)
-                changed = marker.enrich(doc)
-            if prune is not None:
-                if doc is None:
-                    doc = loads(text)
-                changed = prune(doc) or changed
-            encoded_out.append(dumps(doc) if changed else text)
+            sent, rule = settle(text, event_id, rules, prune, marker, mark_first)
+            if sent is None:
+                skipped[rule or ""] += 1
+                continue
+            encoded_out.append(sent)
             ids_out.append(event_id)
             timestamps_out.append(chunk.timestamps[i])
             if originals_out is not None and originals is not None:
